@@ -1,0 +1,1 @@
+"""Whole output formats: the kernel's CPER lines, libcper's JSON."""

@@ -1,0 +1,147 @@
+"""The lines the Linux kernel prints for CPER (drivers/firmware/efi/cper.c and friends).
+
+``cper_estatus_print`` follows the kernel function of that name line for line;
+section printers live one module per kernel file (memory, arm, pcie, ...), each
+``cper_print_*(pfx, section, gdata) -> list[str]``. Nothing here checks or
+fixes input: a status block the kernel would reject is rejected by
+``bert_print``/``ghes_print_estatus`` with the kernel's own message.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ...cper import guids as g
+from ...errors import FormatError
+from ...cper import names as n
+from ...cper.estatus import Estatus, GenericData, decode_estatus
+from ...cper.sections import RawSection, section_class
+from .hexdump import hex_dump_lines
+
+HW_ERR = "[Hardware Error]: "
+FW_WARN = "[Firmware Warn]: "
+FW_BUG = "[Firmware Bug]: "
+
+# cper_estatus_print_section's guid_equal chain on an arm64 kernel
+# (CONFIG_UEFI_CPER_X86 is off, so IA32/X64 sections print as unknown):
+# GUID -> (section_type text, minimum error_data_length, module, printer)
+KERNEL_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
+    g.CPER_SEC_PROC_GENERIC: ("general processor error", 192, "proc_generic", "cper_print_proc_generic"),
+    g.CPER_SEC_PLATFORM_MEM: ("memory error", 73, "memory", "cper_print_mem"),
+    g.CPER_SEC_PCIE: ("PCIe error", 208, "pcie", "cper_print_pcie"),
+    g.CPER_SEC_PROC_ARM: ("ARM processor error", 40, "arm", "cper_print_proc_arm"),
+    g.CPER_SEC_FW_ERR_REC_REF: ("Firmware Error Record Reference", 16, "firmware", "cper_print_fw_err"),
+    g.CPER_SEC_CXL_PROT_ERR: ("CXL Protocol Error", 64, "cxl", "cper_print_prot_err"),
+}
+
+# Architectures: what cper_estatus_print_section dispatches differs by CONFIG
+ARCH_X86_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
+    g.CPER_SEC_PROC_IA: ("IA32/X64 processor error", 64, "ia32x64", "cper_print_proc_ia"),
+}
+
+
+def _printer(module: str, func: str):
+    return getattr(import_module(f"{__package__}.{module}"), func)
+
+
+def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> list[str]:
+    h = gdata.header
+    out = []
+    ts = gdata.timestamp
+    if ts is not None:
+        out.append(f"{pfx}{'precise ' if ts.precise else 'imprecise '}tstamp: {ts.kernel_str()}")
+    out.append(f"{pfx}Error {sec_no}, type: {n.SEVERITY_KERNEL.get(h.error_severity, 'unknown')}")
+    if h.validation_bits & n.CPER_SEC_VALID_FRU_ID:
+        out.append(f"{pfx}fru_id: {h.fru_id}")
+    if h.validation_bits & n.CPER_SEC_VALID_FRU_TEXT:
+        out.append(f"{pfx}fru_text: {_c_string(h.fru_text)}")
+    newpfx = pfx + " "
+    entry = KERNEL_SECTIONS.get(h.section_type)
+    if entry is None:
+        data = gdata.body.encode()
+        out.append(f"{newpfx}section type: unknown, {h.section_type}")
+        out.append(f"{newpfx}section length: {h.error_data_length:#x}")
+        out += hex_dump_lines(newpfx, data[: h.error_data_length], ascii=True)
+        return out
+    title, minimum, module, func = entry
+    out.append(f"{newpfx}section_type: {title}")
+    if h.error_data_length < minimum:
+        out.append(f"{FW_WARN}error section length is too small")
+        return out
+    body = gdata.body
+    if isinstance(body, RawSection):
+        body = _padded(body)
+    out += _printer(module, func)(newpfx, body, h)
+    return out
+
+
+def _padded(raw: RawSection):
+    """A section the kernel accepts but our codec does not (shorter than our layout):
+    the kernel reads past it, we read zeros."""
+    cls = section_class(raw.guid)
+    size = max(getattr(cls, "SIZE", 0), len(raw.data))
+    data = raw.data.ljust(size, b"\0")
+    return cls.decode(data, 0, size)
+
+
+def _c_string(b: bytes) -> str:
+    """``%.20s``: up to the first NUL, bytes as the console shows them."""
+    return b.split(b"\0", 1)[0].decode("latin-1")
+
+
+def cper_estatus_print(pfx: str, estatus: Estatus) -> list[str]:
+    out = []
+    sev = estatus.block.error_severity
+    if sev == n.CPER_SEV_CORRECTED:
+        out.append(f"{pfx}It has been corrected by h/w and requires no further action")
+    out.append(f"{pfx}event severity: {n.SEVERITY_KERNEL.get(sev, 'unknown')}")
+    newpfx = pfx + " "
+    for i, gdata in enumerate(estatus.entries):
+        out += cper_estatus_print_section(newpfx, gdata, i)
+    return out
+
+
+def render_estatus(estatus: Estatus, *, seq: int | None = None) -> list[str]:
+    """The lines for one status block; ``seq`` adds GHES's ``{n}`` prefix."""
+    pfx = HW_ERR if seq is None else f"{{{seq}}}{HW_ERR}"
+    return cper_estatus_print(pfx, estatus)
+
+
+def ghes_print_estatus(estatus: Estatus, source_id: int, seq: int) -> list[str]:
+    """__ghes_print_estatus(): the source line, then cper_estatus_print."""
+    pfx = f"{{{seq}}}{HW_ERR}"
+    return [f"{pfx}Hardware error from APEI Generic Hardware Error Source: {source_id}", *cper_estatus_print(pfx, estatus)]
+
+
+BERT_MAX_BLOCK = 1024  # bert.c: ACPI_BERT_PRINT_MAX_LEN
+
+
+def bert_print(region: bytes) -> list[str]:
+    """bert.c bert_print_all(): every status block in a boot error region.
+
+    Blocks over 1024 bytes are skipped and counted; a block failing
+    cper_estatus_check ends the walk with "[Firmware Bug]: Invalid error record.".
+    """
+    out: list[str] = []
+    mv = memoryview(region)
+    pos, skipped = 0, 0
+    while len(mv) - pos >= 20:
+        if int.from_bytes(mv[pos : pos + 4], "little") == 0:
+            break
+        try:
+            est = decode_estatus(mv, pos, lenient=True)
+        except FormatError:
+            out.append(f"BERT: {FW_BUG}Invalid error record.")
+            break
+        if est.check(sections=False):
+            out.append(f"BERT: {FW_BUG}Invalid error record.")
+            break
+        size = est.nbytes
+        if size > BERT_MAX_BLOCK:
+            skipped += 1
+        else:
+            out += cper_estatus_print(HW_ERR, est)
+        pos += size
+    if skipped:
+        out.append(f"BERT: {HW_ERR}Skipped {skipped} error records")
+    return out
