@@ -1,7 +1,7 @@
 """The 36-byte ACPI table header, the Generic Address Structure, and what every table shares.
 
-Layouts follow include/acpi/actbl.h (struct acpi_table_header) and
-include/acpi/actbl.h (struct acpi_generic_address). A decoded table keeps every
+Layouts follow include/acpi/actbl.h (struct acpi_table_header, struct
+acpi_generic_address). A decoded table keeps every
 byte: the bytes its structure does not cover inside ``header.length`` are kept
 in ``trailing``, the bytes after ``header.length`` in ``excess``, so
 ``encode(decode(b)) == b`` always. Checksum and lengths are fixed only by the
