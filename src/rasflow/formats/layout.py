@@ -62,6 +62,7 @@ class Guid(bytes):
 
 
 NULL_GUID = Guid()
+_bytes_new = bytes.__new__
 
 
 class _Marker:
@@ -143,7 +144,7 @@ class LayoutBase(tuple):
         if cls._guid_idx:
             values = list(values)
             for i in cls._guid_idx:
-                values[i] = Guid(values[i])
+                values[i] = _bytes_new(Guid, values[i])  # 16 bytes by construction
         if cls._has_tail:
             end = len(buf) if length is None else off + length
             if end > len(buf):

@@ -273,7 +273,7 @@ def build_estatus(
     entries = []
     hcls = gdata_class(revision)
     for item in sections:
-        body, fields = item if isinstance(item, tuple) else (item, {})
+        body, fields = (item, {}) if hasattr(item, "encode") else item
         header = hcls(section_type=section_guid(body), error_severity=error_severity, revision=revision)
         entries.append(GenericData(header._replace(**fields), body))
     if block_status is None:

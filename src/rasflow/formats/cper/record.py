@@ -286,7 +286,7 @@ def build_record(
     )
     out = []
     for item in sections:
-        body, fields = item if isinstance(item, tuple) else (item, {})
+        body, fields = (item, {}) if hasattr(item, "encode") else item
         desc = CperSectionDescriptor(revision=0x0300, section_severity=error_severity)._replace(**fields)
         out.append(RecordSection(desc, body))
     return CperRecord(header, tuple(out)).with_lengths()

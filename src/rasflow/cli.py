@@ -1,0 +1,54 @@
+"""The ``rasflow`` command: a table of sub-commands, each imported only when used.
+
+Like pip's commands_dict: name -> (module, function, summary). A command
+function takes the remaining argv and returns an exit status; user errors are
+one line on stderr and status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "decode": ("rasflow.commands.decode", "main", "decode CPER records, status blocks, ACPI tables or registers"),
+    "encode": ("rasflow.commands.encode", "main", "encode our JSON or libcper's JSON back to bytes"),
+}
+
+
+def usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = ["usage: rasflow COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {n:<{width}}  {summary}" for n, (_, _, summary) in COMMANDS.items()]
+    lines += ["", "rasflow COMMAND --help for the arguments of one command"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if args[0] == "--version":
+        from . import __version__
+
+        print(f"rasflow {__version__}")
+        return 0
+    name = args[0]
+    if name not in COMMANDS:
+        close = difflib.get_close_matches(name, COMMANDS, n=3)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        print(f"rasflow: unknown command {name!r}{hint}", file=sys.stderr)
+        return 2
+    module, func, _ = COMMANDS[name]
+    try:
+        return getattr(importlib.import_module(module), func)(args[1:])
+    except BrokenPipeError:  # `rasflow decode ... | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``rasflow`` sub-command: parse arguments, call the library, render."""

@@ -1,0 +1,146 @@
+"""``rasflow decode``: CPER records, status blocks, ACPI tables, syndromes and registers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from ..formats.errors import FormatError
+from .common import UserError, fail, read_input
+
+REGISTER_KINDS = (
+    "esr", "hcr", "scr", "disr", "vdisr", "vsesr", "errstatus", "erraddr", "errfr", "errctlr",
+    "errmisc0", "midr", "mpidr", "spsr", "sctlr", "isr",
+)
+ACPI_SIGNATURES = (b"HEST", b"BERT", b"EINJ")
+FORMATS = ("text", "json", "libcper-json", "kernel")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rasflow decode",
+        description="Decode CPER records, Generic Error Status Blocks and ACPI tables (HEST, BERT, EINJ) "
+        "from files (binary, hex or base64 text; - for stdin), or a register value: "
+        "rasflow decode esr 0x96000050.",
+    )
+    p.add_argument("inputs", nargs="*", help="files, a directory of ACPI tables, '-', or KIND VALUE for a register")
+    p.add_argument("--as", dest="kind", choices=("auto", "cper", "estatus", "acpi"), default="auto",
+                   help="what the input is (default: detected)")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("--lenient", action="store_true", help="keep what can be read and list the problems")
+    p.add_argument("--strict", action="store_true", help="ACPI: a wrong checksum is an error")
+    p.add_argument("--arm-types", choices=("uefi-2.9a", "uefi-2.9", "libcper"), default="uefi-2.9a",
+                   help="how ARM error-info types are named (default: the UEFI 2.9A bitmask, as Linux)")
+    p.add_argument("--sample", action="store_true", help="decode the sample record rasflow ships")
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
+    fmt = "json" if args.json else args.format
+    if args.inputs and args.inputs[0].lower() in REGISTER_KINDS:
+        return _register(args.inputs, fmt)
+    sources: list[tuple[str, bytes]] = []
+    try:
+        if args.sample:
+            sources.append(("sample.cper", resources.files("rasflow.data").joinpath("sample.cper").read_bytes()))
+        for name in args.inputs:
+            if name != "-" and Path(name).is_dir():
+                return _tables_dir(name, fmt, args)
+            sources.append((name, read_input(name)))
+    except UserError as e:
+        return fail("decode", e)
+    if not sources:
+        return fail("decode", UserError("nothing to decode: give a FILE, '-', KIND VALUE or --sample"))
+    status = 0
+    for name, data in sources:
+        try:
+            _emit(_decode_bytes(data, args), fmt, args, name if len(sources) > 1 else None)
+        except (FormatError, UserError) as e:
+            status = fail("decode", e, name)
+    return status
+
+
+def _decode_bytes(data: bytes, args):
+    kind = args.kind
+    if kind == "auto":
+        kind = "acpi" if data[:4] in ACPI_SIGNATURES else "cper-or-estatus"
+    if kind == "acpi":
+        from ..formats import acpi
+
+        return acpi.decode(data, strict=args.strict)
+    from ..formats import cper
+
+    if kind == "estatus":
+        return cper.decode_estatus(data, 0, len(data), lenient=args.lenient)
+    if kind == "cper" and data[:4] != b"CPER":
+        raise FormatError(f"not a CPER record: signature {data[:4]!r}", path="header.signature", offset=0)
+    return cper.decode(data, lenient=args.lenient)
+
+
+def _emit(obj, fmt: str, args, title: str | None) -> None:
+    from ..formats import cper
+
+    is_cper = isinstance(obj, cper.CperRecord | cper.Estatus)
+    if title and fmt == "text":
+        print(f"== {title}")
+    if fmt == "json":
+        print(json.dumps(obj.to_dict(), indent=2))
+    elif fmt == "libcper-json":
+        if not is_cper:
+            raise UserError("--format libcper-json is for CPER records and status blocks")
+        print(json.dumps(cper.to_libcper(obj, arm_type_names=args.arm_types), indent=4))
+    elif fmt == "kernel":
+        if not is_cper:
+            raise UserError("--format kernel is for CPER records and status blocks")
+        print("\n".join(cper.render_kernel(obj)))
+    elif is_cper:
+        from ..formats.cper.describe import describe
+
+        print("\n".join(describe(obj)))
+    else:
+        from ..formats.acpi import describe as acpi_describe
+
+        print("\n".join(acpi_describe(obj)))
+
+
+def _tables_dir(path: str, fmt: str, args) -> int:
+    from ..formats import acpi
+
+    try:
+        tables = acpi.read_tables_dir(path)
+    except (FormatError, OSError) as e:
+        return fail("decode", e if isinstance(e, FormatError) else UserError(str(e)), path)
+    for name, table in tables.items():
+        _emit(table, "json" if fmt == "json" else "text", args, name)
+    return 0
+
+
+def _register(inputs: list[str], fmt: str) -> int:
+    from ..formats import arm
+
+    if len(inputs) != 2:
+        return fail("decode", UserError(f"usage: rasflow decode {inputs[0]} 0xVALUE"))
+    kind, text = inputs[0].lower(), inputs[1]
+    try:
+        value = int(text, 0)
+    except ValueError:
+        return fail("decode", UserError(f"{text!r} is not a number (write 0x... for hex)"))
+    try:
+        decoded = arm.decode_register(kind, value)
+    except FormatError as e:
+        return fail("decode", e)
+    if fmt == "json":
+        print(json.dumps(decoded.to_dict(), indent=2))
+    else:
+        print("\n".join(arm.describe(decoded)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Files rasflow ships: the sample record `rasflow decode --sample` reads."""

@@ -1,0 +1,70 @@
+"""The `rasflow` command as a user runs it: exit statuses, one-line errors, formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rasflow import cli
+from vectors import VECTORS, vector_files
+
+MEM = vector_files("kernel/memory.all.1.estatus.bin")
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rasflow.cli", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_help_and_unknown_command(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "decode" in capsys.readouterr().out
+    assert cli.main(["decod"]) == 2
+    assert "did you mean decode" in capsys.readouterr().err
+
+
+def test_decode_sample():
+    r = run("decode", "--sample")
+    assert r.returncode == 0, r.stderr
+    assert b"CPER record" in r.stdout
+
+
+@pytest.mark.skipif(not MEM, reason="../shared/vectors is absent")
+def test_decode_formats_and_encode_back(tmp_path):
+    path = MEM[0]
+    kernel = run("decode", str(path), "--format", "kernel")
+    assert kernel.stdout.decode().splitlines() == path.with_name("memory.all.1.kernel.txt").read_text().splitlines()
+    js = run("decode", str(path), "--json")
+    assert js.returncode == 0
+    (tmp_path / "b.json").write_bytes(js.stdout)
+    out = tmp_path / "b.bin"
+    assert run("encode", str(tmp_path / "b.json"), "--out", str(out)).returncode == 0
+    assert out.read_bytes() == path.read_bytes()
+    hexed = run("decode", "-", "--format", "kernel", stdin=path.read_bytes().hex().encode())
+    assert hexed.stdout == kernel.stdout
+
+
+@pytest.mark.skipif(not VECTORS.is_dir(), reason="../shared/vectors is absent")
+def test_libcper_json_in_and_out(tmp_path):
+    cperf = VECTORS / "libcper" / "generated" / "memory.all.1.cper"
+    lj = run("decode", str(cperf), "--format", "libcper-json")
+    assert json.loads(lj.stdout) == json.loads(cperf.with_suffix(".json").read_text())
+    out = tmp_path / "r.cper"
+    assert run("encode", str(cperf.with_suffix(".json")), "-o", str(out)).returncode == 0
+    assert out.read_bytes() == cperf.read_bytes()
+
+
+def test_bad_input_is_one_line_and_status_2(tmp_path):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"CPER" + b"\0" * 10)
+    r = run("decode", str(bad))
+    assert r.returncode == 2
+    err = r.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and "bad.bin" in err[0] and "offset" in err[0]
+    missing = run("decode", str(tmp_path / "nope.bin"))
+    assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1
+    (tmp_path / "x.json").write_text("{not json")
+    r = run("encode", str(tmp_path / "x.json"))
+    assert r.returncode == 2 and b"x.json:1:2" in r.stderr
