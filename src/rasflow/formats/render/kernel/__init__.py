@@ -71,17 +71,22 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> lis
     body = gdata.body
     if isinstance(body, RawSection):
         body = _padded(body)
+        if body is None:
+            return out
     out += _printer(module, func)(newpfx, body, h)
     return out
 
 
 def _padded(raw: RawSection):
     """A section the kernel accepts but our codec does not (shorter than our layout):
-    the kernel reads past it, we read zeros."""
+    the kernel reads past it, we read zeros. None when even that does not decode
+    (the kernel would print whatever memory follows; we print nothing more)."""
     cls = section_class(raw.guid)
     size = max(getattr(cls, "SIZE", 0), len(raw.data))
-    data = raw.data.ljust(size, b"\0")
-    return cls.decode(data, 0, size)
+    try:
+        return cls.decode(raw.data.ljust(size, b"\0"), 0, size)
+    except FormatError:
+        return None
 
 
 def _c_string(b: bytes) -> str:

@@ -1,0 +1,36 @@
+"""cper.c cper_print_fw_err()."""
+
+from __future__ import annotations
+
+from ...cper import firmware as f
+from ...layout import Guid
+from .hexdump import hex_dump_lines
+
+# offsetof(struct cper_sec_fw_err_rec_ref, ...) where the trailing data starts, by revision
+_RECORD_IDENTIFIER = 8
+_RECORD_IDENTIFIER_GUID = 16
+
+
+def cper_print_fw_err(pfx: str, fw_err: f.CperSecFwErrRecRef, gdata) -> list[str]:
+    out = [
+        f"{pfx}Firmware Error Record Type: {f.FW_ERR_REC_TYPE.get(fw_err.record_type, 'unknown')}",
+        f"{pfx}Revision: {fw_err.revision}",
+    ]
+    data = fw_err.encode()
+    if fw_err.revision == 0:
+        out.append(f"{pfx}Record Identifier: {fw_err.record_identifier:08x}")
+    elif fw_err.revision == 2:
+        # A section shorter than 32 bytes: the kernel reads past it; we read zeros.
+        guid = data[_RECORD_IDENTIFIER_GUID:f.CPER_FW_ERR_REC_REF_SIZE].ljust(16, b"\0")
+        out.append(f"{pfx}Record Identifier: {Guid(guid)}")
+    # Trailing data beyond the fields the revision defines.
+    if fw_err.revision == 0:
+        offset = _RECORD_IDENTIFIER_GUID
+    elif fw_err.revision == 1:
+        offset = _RECORD_IDENTIFIER
+    else:
+        offset = f.CPER_FW_ERR_REC_REF_SIZE
+    # Below 32 bytes the kernel's u32 length wraps and it dumps memory past the
+    # section; only the section's own bytes are known here, so nothing is dumped.
+    out += hex_dump_lines(pfx, data[offset:], ascii=True)
+    return out
