@@ -28,7 +28,16 @@ from ...cper.record import (
 from ...cper.sections import RawSection
 from ...errors import FormatError
 from ...layout import Guid
-from .common import get, get_guid, get_int, revision_from_ir, revision_to_ir, timestamp_from_ir, timestamp_to_ir, untrusted_string
+from .common import (
+    get,
+    get_guid,
+    get_int,
+    revision_from_ir,
+    revision_to_ir,
+    timestamp_from_ir,
+    timestamp_to_ir,
+    untrusted_string,
+)
 
 # GUID -> (readable name, ShortName key, module here or None for libcper's base64 "Unknown")
 LIBCPER_SECTIONS: dict[bytes, tuple[str, str, str | None]] = {
