@@ -10,7 +10,6 @@ from typing import Any
 
 from .names import SEVERITY_KERNEL, name
 
-
 TEXT_FIELDS = ("signature", "fru_text")
 
 

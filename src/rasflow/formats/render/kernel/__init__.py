@@ -12,10 +12,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from ...cper import guids as g
-from ...errors import FormatError
 from ...cper import names as n
 from ...cper.estatus import Estatus, GenericData, decode_estatus
 from ...cper.sections import RawSection, section_class
+from ...errors import FormatError
 from .hexdump import hex_dump_lines
 
 HW_ERR = "[Hardware Error]: "
@@ -41,7 +41,10 @@ ARCH_X86_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
 
 
 def _printer(module: str, func: str):
-    return getattr(import_module(f"{__package__}.{module}"), func)
+    """The printer, and whether its module takes a RawSection itself (ACCEPTS_RAW_SECTION,
+    for printers that walk the bytes as the kernel does)."""
+    mod = import_module(f"{__package__}.{module}")
+    return getattr(mod, func), getattr(mod, "ACCEPTS_RAW_SECTION", False)
 
 
 def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> list[str]:
@@ -69,11 +72,12 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> lis
         out.append(f"{FW_WARN}error section length is too small")
         return out
     body = gdata.body
-    if isinstance(body, RawSection):
+    printer, accepts_raw = _printer(module, func)
+    if isinstance(body, RawSection) and not accepts_raw:
         body = _padded(body)
         if body is None:
             return out
-    out += _printer(module, func)(newpfx, body, h)
+    out += printer(newpfx, body, h)
     return out
 
 
