@@ -135,17 +135,18 @@ def estatus_to_record(est: Estatus, *, record_id: int = 0) -> CperRecord:
     return build_record(sections, error_severity=est.block.error_severity, timestamp=ts, record_id=record_id)
 
 
-def render_kernel(obj: Decoded, *, seq: int | None = None) -> list[str]:
+def render_kernel(obj: Decoded, *, seq: int | None = None, after: bytes = b"") -> list[str]:
     """The lines the Linux kernel prints for it ("[Hardware Error]: " prefix included).
 
     A CPER record is printed as the status block firmware would make of it
-    (``record_to_estatus``); ``seq`` adds the ``{n}`` prefix GHES uses.
+    (``record_to_estatus``); ``seq`` adds the ``{n}`` prefix GHES uses; ``after`` is the
+    memory after the block, which the kernel reads for sections shorter than it assumes.
     """
     from ..render.kernel import render_estatus
 
     if isinstance(obj, CperRecord):
         obj = record_to_estatus(obj)
-    return render_estatus(obj, seq=seq)
+    return render_estatus(obj, seq=seq, after=after)
 
 
 def to_libcper(obj: Decoded, *, arm_type_names: str = "uefi-2.9a") -> dict[str, Any]:

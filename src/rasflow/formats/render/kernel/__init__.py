@@ -13,7 +13,7 @@ from importlib import import_module
 
 from ...cper import guids as g
 from ...cper import names as n
-from ...cper.estatus import Estatus, GenericData, decode_estatus
+from ...cper.estatus import AcpiHestGenericStatus, Estatus, GenericData, decode_estatus
 from ...cper.sections import RawSection, section_class
 from ...errors import FormatError
 from .hexdump import hex_dump_lines
@@ -31,7 +31,7 @@ KERNEL_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
     g.CPER_SEC_PCIE: ("PCIe error", 208, "pcie", "cper_print_pcie"),
     g.CPER_SEC_PROC_ARM: ("ARM processor error", 40, "arm", "cper_print_proc_arm"),
     g.CPER_SEC_FW_ERR_REC_REF: ("Firmware Error Record Reference", 16, "firmware", "cper_print_fw_err"),
-    g.CPER_SEC_CXL_PROT_ERR: ("CXL Protocol Error", 64, "cxl", "cper_print_prot_err"),
+    g.CPER_SEC_CXL_PROT_ERR: ("CXL Protocol Error", 116, "cxl", "cper_print_prot_err"),
 }
 
 # Architectures: what cper_estatus_print_section dispatches differs by CONFIG
@@ -41,13 +41,16 @@ ARCH_X86_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
 
 
 def _printer(module: str, func: str):
-    """The printer, and whether its module takes a RawSection itself (ACCEPTS_RAW_SECTION,
-    for printers that walk the bytes as the kernel does)."""
+    """The printer and its module, whose flags say how it reads:
+    ACCEPTS_RAW_SECTION (it walks the bytes as the kernel does, so it takes a RawSection)
+    and READS_PAST_SECTION (like the kernel, it reads memory after the section: ``after=``)."""
     mod = import_module(f"{__package__}.{module}")
-    return getattr(mod, func), getattr(mod, "ACCEPTS_RAW_SECTION", False)
+    return getattr(mod, func), mod
 
 
-def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> list[str]:
+def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, after: bytes = b"") -> list[str]:
+    """One entry's lines; ``after`` is the memory that follows the section (the rest of
+    the block and beyond), which the kernel reads where a section is shorter than it assumes."""
     h = gdata.header
     out = []
     ts = gdata.timestamp
@@ -72,12 +75,15 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int) -> lis
         out.append(f"{FW_WARN}error section length is too small")
         return out
     body = gdata.body
-    printer, accepts_raw = _printer(module, func)
-    if isinstance(body, RawSection) and not accepts_raw:
+    printer, mod = _printer(module, func)
+    if isinstance(body, RawSection) and not getattr(mod, "ACCEPTS_RAW_SECTION", False):
         body = _padded(body)
         if body is None:
             return out
-    out += printer(newpfx, body, h)
+    if getattr(mod, "READS_PAST_SECTION", False):
+        out += printer(newpfx, body, h, after=after)
+    else:
+        out += printer(newpfx, body, h)
     return out
 
 
@@ -98,22 +104,34 @@ def _c_string(b: bytes) -> str:
     return b.split(b"\0", 1)[0].decode("latin-1")
 
 
-def cper_estatus_print(pfx: str, estatus: Estatus) -> list[str]:
+def cper_estatus_print(pfx: str, estatus: Estatus, *, after: bytes = b"") -> list[str]:
+    """The kernel's cper_estatus_print(); ``after`` is the memory after the block."""
     out = []
     sev = estatus.block.error_severity
     if sev == n.CPER_SEV_CORRECTED:
         out.append(f"{pfx}It has been corrected by h/w and requires no further action")
     out.append(f"{pfx}event severity: {n.SEVERITY_KERNEL.get(sev, 'unknown')}")
     newpfx = pfx + " "
+    following = b""
+    if any(_reads_past(e) for e in estatus.entries):
+        following = estatus.encode()
+    pos = AcpiHestGenericStatus.SIZE
     for i, gdata in enumerate(estatus.entries):
-        out += cper_estatus_print_section(newpfx, gdata, i)
+        pos += gdata.nbytes
+        rest = following[pos:] + after if following else b""
+        out += cper_estatus_print_section(newpfx, gdata, i, after=rest)
     return out
 
 
-def render_estatus(estatus: Estatus, *, seq: int | None = None) -> list[str]:
+def _reads_past(gdata: GenericData) -> bool:
+    entry = KERNEL_SECTIONS.get(gdata.header.section_type)
+    return entry is not None and getattr(_printer(entry[2], entry[3])[1], "READS_PAST_SECTION", False)
+
+
+def render_estatus(estatus: Estatus, *, seq: int | None = None, after: bytes = b"") -> list[str]:
     """The lines for one status block; ``seq`` adds GHES's ``{n}`` prefix."""
     pfx = HW_ERR if seq is None else f"{{{seq}}}{HW_ERR}"
-    return cper_estatus_print(pfx, estatus)
+    return cper_estatus_print(pfx, estatus, after=after)
 
 
 def ghes_print_estatus(estatus: Estatus, source_id: int, seq: int) -> list[str]:
@@ -149,7 +167,7 @@ def bert_print(region: bytes) -> list[str]:
         if size > BERT_MAX_BLOCK:
             skipped += 1
         else:
-            out += cper_estatus_print(HW_ERR, est)
+            out += cper_estatus_print(HW_ERR, est, after=bytes(mv[pos + size :]))
         pos += size
     if skipped:
         out.append(f"BERT: {HW_ERR}Skipped {skipped} error records")
