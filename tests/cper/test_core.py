@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rasflow.formats import FormatError, cper
-from rasflow.formats.cper.estatus import AcpiHestGenericData, AcpiHestGenericDataV300, AcpiHestGenericStatus
+from rasflow.formats.cper.estatus import (
+    AcpiHestGenericData,
+    AcpiHestGenericDataV300,
+    AcpiHestGenericStatus,
+)
 from rasflow.formats.cper.memory import CPER_MEM_VALID_PA, CperSecMemErr
 from rasflow.formats.cper.record import CperRecordHeader, CperSectionDescriptor
 from rasflow.formats.cper.timestamp import Timestamp, encode_timestamp

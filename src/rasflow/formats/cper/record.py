@@ -86,7 +86,9 @@ class CperRecord(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        return max(self.header.record_length, _covered_end(self))
+        """Bytes the record spans: header, descriptors, sections and extra runs (a decoded
+        record keeps any bytes up to record_length as extra, so this is its length)."""
+        return _covered_end(self)
 
     @property
     def timestamp(self) -> Timestamp | None:
@@ -191,9 +193,11 @@ def decode_record(buf, off: int = 0, *, length: int | None = None, lenient: bool
         raise FormatError(f"unknown record revision {header.revision:#06x}", path="header.revision", offset=off + 4)
     rlen = header.record_length
     if rlen > size:
-        raise FormatError(
-            f"record_length {rlen} but only {size} bytes", path="header.record_length", offset=off + 20, need=rlen - size
-        )
+        if not lenient:
+            raise FormatError(
+                f"record_length {rlen} but only {size} bytes", path="header.record_length", offset=off + 20, need=rlen - size
+            )
+        rlen = size
     if size > rlen and not lenient:
         raise FormatError(f"{size - rlen} bytes after the record's record_length ({rlen})", path="header.record_length", offset=off + rlen)
     count = header.section_count

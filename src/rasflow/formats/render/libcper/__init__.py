@@ -239,6 +239,10 @@ def from_libcper(d: Any) -> CperRecord:
         body = section_from_ir(sd, desc.section_type, f"sections[{i}]")
         sections.append(RecordSection(desc, body))
     rec = CperRecord(header, tuple(sections))
-    # libcper's ir_to_cper lays sections out in order after the descriptors and
-    # writes what it has; lengths in the JSON are kept as given.
+    # Lengths in the JSON are kept as given. Where the sections libcper described take
+    # less than recordLength (fields it left out), the record is zero-filled to that
+    # length, so that it reads back as the record the JSON describes.
+    short = header.record_length - rec.nbytes
+    if short > 0:
+        rec = rec._replace(extra=((rec.nbytes, bytes(short)),))
     return rec
