@@ -68,3 +68,45 @@ def test_bad_input_is_one_line_and_status_2(tmp_path):
     (tmp_path / "x.json").write_text("{not json")
     r = run("encode", str(tmp_path / "x.json"))
     assert r.returncode == 2 and b"x.json:1:2" in r.stderr
+
+
+def test_decode_acpi_table_json_encode_round_trip(tmp_path):
+    from rasflow.formats import acpi
+
+    hest, _ = acpi.qemu_virt_hest(0x7FFF_0000)
+    path = tmp_path / "HEST"
+    path.write_bytes(hest.encode())
+    text = run("decode", str(path))
+    assert text.returncode == 0 and b"SEA" in text.stdout and b"GPIO" in text.stdout
+    js = run("decode", str(path), "--json")
+    (tmp_path / "h.json").write_bytes(js.stdout)
+    assert run("encode", str(tmp_path / "h.json"), "-o", str(tmp_path / "again")).returncode == 0
+    assert (tmp_path / "again").read_bytes() == hest.encode()
+    bad = bytearray(hest.encode())
+    bad[9] ^= 0xFF  # checksum
+    (tmp_path / "BAD").write_bytes(bytes(bad))
+    lenient = run("decode", str(tmp_path / "BAD"))
+    assert lenient.returncode == 0 and b"checksum" in lenient.stdout
+    strict = run("decode", str(tmp_path / "BAD"), "--strict")
+    assert strict.returncode == 2 and b"checksum" in strict.stderr and len(strict.stderr.splitlines()) == 1
+
+
+def test_decode_tables_directory(tmp_path):
+    from rasflow.formats import acpi
+
+    hest, _ = acpi.qemu_virt_hest(0x7FFF_0000)
+    (tmp_path / "HEST").write_bytes(hest.encode())
+    r = run("decode", str(tmp_path))
+    assert r.returncode == 0 and b"HEST" in r.stdout
+
+
+def test_decode_registers():
+    r = run("decode", "esr", "0x96000050", "--json")
+    d = json.loads(r.stdout)
+    assert r.returncode == 0 and d["EC"] == 0x25 and d["ISS"]["DFSC"] == 0x10
+    uer = run("decode", "esr", "0xBE000C11")
+    out = uer.stdout.decode()
+    assert "UER" in out and "Recoverable" in out and "do_serror" in out and "kvm_handle_guest_serror" in out
+    for kind in ("hcr", "scr", "disr", "vsesr", "errstatus", "erraddr", "midr", "mpidr"):
+        assert run("decode", kind, "0x1").returncode == 0, kind
+    assert run("decode", "esr", "0x1" + "0" * 17).returncode == 2  # does not fit in 64 bits

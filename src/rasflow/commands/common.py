@@ -14,6 +14,7 @@ EXIT_USAGE = 2
 
 _HEX = re.compile(rb"^(?:0x)?[0-9a-fA-F\s]+$")
 _B64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+_TEXT = re.compile(rb"^[\x20-\x7e\t\r\n]+$")
 
 
 class UserError(Exception):
@@ -46,6 +47,9 @@ def text_to_bytes(raw: bytes, name: str = "input") -> bytes:
             return base64.b64decode(re.sub(rb"\s", b"", stripped), validate=True)
         except binascii.Error:
             raise UserError(f"{name}: looks like base64 but does not decode") from None
+    if _TEXT.match(raw):
+        first = stripped.splitlines()[0][:60].decode("ascii", "replace")
+        raise UserError(f"{name}: text that is neither hex nor base64 (first line: {first!r})")
     return raw
 
 
