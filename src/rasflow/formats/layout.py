@@ -317,7 +317,10 @@ def _fmt(v: Any) -> str:
 def layout(cls: type) -> type:
     """Compile a declared layout class into a NamedTuple subclass with codec methods."""
     hints = get_type_hints(cls, include_extras=True)
-    own = [n for n in cls.__dict__.get("__annotations__", {}) if not _is_classvar(hints[n])]
+    # A layout may extend another (struct acpi_hest_generic_v2 begins with struct
+    # acpi_hest_generic): the base's fields come first, in its order.
+    inherited = [n for b in cls.__bases__ for n in getattr(b, "_fields", ()) if hasattr(b, "_fields_info")]
+    own = inherited + [n for n in cls.__dict__.get("__annotations__", {}) if not _is_classvar(hints[n])]
     fields: list[_Field] = []
     fmt = "<"
     offset = 0
@@ -339,11 +342,12 @@ def layout(cls: type) -> type:
     st = struct.Struct(fmt)
     names = tuple(f.name for f in fields)
     base = namedtuple(cls.__name__, names, defaults=[_default(f.marker) for f in fields])  # type: ignore[misc]
-    ns: dict[str, Any] = {
-        k: v
-        for k, v in cls.__dict__.items()
-        if k not in ("__dict__", "__weakref__", "__annotations__")
-    }
+    own_members = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
+    # The namedtuple's members (field getters, _fields, __new__, _make, _replace) go into
+    # the class itself, so an extended layout's base cannot shadow them; then ours.
+    ns: dict[str, Any] = {k: v for k, v in base.__dict__.items() if k not in ("__doc__", "__slots__", "__module__")}
+    ns["__repr__"] = LayoutBase.__repr__
+    ns.update(own_members)
     ns.update(
         __slots__=(),
         SIZE=st.size,
@@ -356,9 +360,7 @@ def layout(cls: type) -> type:
         __qualname__=cls.__qualname__,
     )
     bases = tuple(b for b in cls.__bases__ if b is not object)
-    new = type(cls.__name__, (*bases, base, LayoutBase), ns)
-    new.__repr__ = ns.get("__repr__", LayoutBase.__repr__)
-    return new
+    return type(cls.__name__, (*bases, base, LayoutBase), ns)
 
 
 def _is_classvar(hint: Any) -> bool:

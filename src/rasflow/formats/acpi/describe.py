@@ -57,7 +57,7 @@ def describe_source(i: int, s: Any) -> list[str]:
     if enabled is not None:
         head += ", enabled" if enabled else ", disabled"
     lines = [head]
-    if isinstance(s, Ghes | GhesV2):
+    if isinstance(s, Ghes):  # GhesV2 extends Ghes
         related = "none" if s.related_source_id == 0xFFFF else str(s.related_source_id)
         lines.append(f"  notify {describe_notify_type(s.notify_type)}, related source {related}")
         if s.notify_type == n.ACPI_HEST_NOTIFY_POLLED or s.notify_poll_interval:

@@ -287,33 +287,11 @@ class Ghes(_Generic):
 
 
 @layout
-class GhesV2(_Generic):
-    """struct acpi_hest_generic_v2 (type 10): 92 bytes; error status GAS at +20, read ack GAS at +64."""
+class GhesV2(Ghes):
+    """struct acpi_hest_generic_v2 (type 10): 92 bytes, struct acpi_hest_generic then the
+    read-ack register; error status GAS at +20, read ack GAS at +64."""
 
     TYPE: ClassVar[int] = 10
-    type: _type
-    source_id: u16
-    related_source_id: u16
-    reserved: u8
-    enabled: u8
-    records_to_preallocate: u32
-    max_sections_per_record: u32
-    max_raw_data_length: u32
-    error_status_address_space_id: _space
-    error_status_address_bit_width: u8
-    error_status_address_bit_offset: u8
-    error_status_address_access_width: _access
-    error_status_address_address: u64
-    notify_type: _notify_type
-    notify_length: u8
-    notify_config_write_enable: _cwe
-    notify_poll_interval: u32
-    notify_vector: u32
-    notify_polling_threshold_value: u32
-    notify_polling_threshold_window: u32
-    notify_error_threshold_value: u32
-    notify_error_threshold_window: u32
-    error_block_length: u32
     read_ack_register_space_id: _space
     read_ack_register_bit_width: u8
     read_ack_register_bit_offset: u8

@@ -52,17 +52,9 @@ class AcpiHestGenericData:
 
 
 @layout
-class AcpiHestGenericDataV300:
-    """struct acpi_hest_generic_data_v300 (72 bytes): adds the timestamp."""
+class AcpiHestGenericDataV300(AcpiHestGenericData):
+    """struct acpi_hest_generic_data_v300 (72 bytes): the same, then the timestamp."""
 
-    section_type: GuidField
-    error_severity: _sev
-    revision: u16
-    validation_bits: Annotated[u8, Flags(n.GDATA_VALID)]
-    flags: Annotated[u8, Flags(n.SECTION_FLAGS)]
-    error_data_length: u32
-    fru_id: GuidField
-    fru_text: Bytes[20]
     time_stamp: u64
 
 
