@@ -110,3 +110,18 @@ def test_decode_registers():
     for kind in ("hcr", "scr", "disr", "vsesr", "errstatus", "erraddr", "midr", "mpidr"):
         assert run("decode", kind, "0x1").returncode == 0, kind
     assert run("decode", "esr", "0x1" + "0" * 17).returncode == 2  # does not fit in 64 bits
+
+
+def test_decode_tables_directory_with_boot_error_region(tmp_path):
+    from rasflow.formats import acpi, cper
+    from rasflow.formats.cper.memory import CPER_MEM_VALID_PA, CperSecMemErr
+
+    block = cper.build_estatus([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA, physical_addr=0x1234000)],
+                               error_severity=1)
+    region = block.encode() + bytes(64)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "BERT").write_bytes(region)
+    (tmp_path / "BERT").write_bytes(acpi.build_bert(len(region), 0x9000_0000).encode())
+    r = run("decode", str(tmp_path), "--format", "kernel")
+    assert r.returncode == 0, r.stderr
+    assert b"physical_address: 0x0000000001234000" in r.stdout and b"boot error region, 1 status block" in r.stdout

@@ -118,6 +118,14 @@ def _tables_dir(path: str, fmt: str, args) -> int:
         return fail("decode", e if isinstance(e, FormatError) else UserError(str(e)), path)
     for name, table in tables.items():
         _emit(table, "json" if fmt == "json" else "text", args, name)
+    region = tables.boot_errors
+    if region is not None:
+        if fmt == "json":
+            print(json.dumps(region.to_dict(), indent=2))
+        else:
+            print(f"== data/BERT: boot error region, {len(region.blocks)} status block(s)")
+            for block in region.blocks:
+                _emit(block, "kernel" if fmt == "kernel" else "text", args, None)
     return 0
 
 

@@ -24,8 +24,8 @@ import struct
 from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
-from ..arm.ras import ERR_ADDR, ERR_CTLR, ERR_FR, ERR_STATUS, decode_errmisc0
-from ..arm.register import RegValue
+from ..arm.kinds import decode_register
+from ..arm.value import RegValue
 from ..errors import FormatError
 from ..layout import Bytes, Flags, Guid, GuidField, Names, layout, u8, u16, u32, u64
 from .guids import CPER_SEC_ARM_RAS
@@ -48,7 +48,8 @@ ARM_RAS_IP_INSTANCE_FORMAT = {
 ARM_RAS_IP_TYPE_FORMAT = {0: "PE (MIDR_EL1, REVIDR_EL1, AIDR_EL1)", 1: "SMMU IIDR", 2: "GIC IIDR", 3: "PIDR"}
 ARM_RAS_CONTEXT_FLAGS = {0: "local_address_space"}
 
-_U64X3 = struct.Struct("<3Q")
+_REGISTER_FIELDS = {"errfr": "err_fr", "errctlr": "err_ctlr", "errstatus": "err_status",
+                    "erraddr": "err_addr", "errmisc0": "err_misc0"}
 
 
 @layout
@@ -70,7 +71,7 @@ class CperArmRasNode:
 
     @property
     def mpidr_el1(self) -> int:
-        """ip_instance[63:0]: MPIDR_EL1 (format 0), the physical address (1) or the local space (2)."""
+        """ip_instance[63:0]: MPIDR_EL1 (format 0), the address (1) or the local address space (2)."""
         return int.from_bytes(self.ip_instance[:8], "little")
 
     @property
@@ -79,18 +80,8 @@ class CperArmRasNode:
         return int.from_bytes(self.ip_instance[8:], "little")
 
     @property
-    def midr_revidr_aidr(self) -> tuple[int, int, int]:
-        """ip_type as MIDR_EL1, REVIDR_EL1, AIDR_EL1 (format 0)."""
-        return _U64X3.unpack(self.ip_type)
-
-    @property
-    def iidr_aidr(self) -> tuple[int, int]:
-        """ip_type as a 32-bit IIDR and AIDR (the SMMU/GIC formats)."""
-        return struct.unpack_from("<II", self.ip_type)
-
-    @property
     def pidr(self) -> dict[str, int]:
-        """ip_type's first 8 bytes as PIDR3, PIDR2, PIDR1, PIDR0, PIDR7, PIDR6, PIDR5, PIDR4."""
+        """ip_type's first 8 bytes as libcper reads them: PIDR3, 2, 1, 0, 7, 6, 5, 4."""
         return {f"pidr{n}": self.ip_type[i] for i, n in enumerate((3, 2, 1, 0, 7, 6, 5, 4))}
 
 
@@ -120,21 +111,17 @@ class CperArmRasErrorRecordDescriptor:
         """ERRDEVARCH.ARCHVER as recorded (bits 3:0)."""
         return self.ras_extension_revision & 0xF
 
-    def fr(self) -> RegValue:
-        return ERR_FR.decode(self.err_fr)
+    def decode_register(self, kind: str) -> RegValue:
+        """``arm.decode_register`` of ``errfr``, ``errctlr``, ``errstatus``, ``erraddr`` or
+        ``errmisc0`` (in the counter form this record's ERR<n>FR selects)."""
+        field = _REGISTER_FIELDS.get(kind)
+        if field is None:
+            raise FormatError(f"no register {kind!r}; one of {', '.join(_REGISTER_FIELDS)}", path="kind")
+        return decode_register(kind, getattr(self, field), fr=self.err_fr)
 
-    def ctlr(self) -> RegValue:
-        return ERR_CTLR.decode(self.err_ctlr)
-
-    def status(self) -> RegValue:
-        return ERR_STATUS.decode(self.err_status)
-
-    def addr(self) -> RegValue:
-        return ERR_ADDR.decode(self.err_addr)
-
-    def misc0(self) -> RegValue:
-        """ERR<n>MISC0 in the counter form this record's ERR<n>FR selects."""
-        return decode_errmisc0(self.err_misc0, self.err_fr)
+    def registers(self) -> dict[str, RegValue]:
+        """All five decoded: ERR<n>FR, CTLR, STATUS, ADDR and MISC0."""
+        return {kind: self.decode_register(kind) for kind in _REGISTER_FIELDS}
 
 
 @layout
@@ -189,285 +176,74 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _hex(d: Mapping[str, Any], key: str, path: str) -> bytes:
-    v = d.get(key, "")
-    try:
-        return bytes.fromhex(v)
-    except (TypeError, ValueError):
-        raise FormatError("not a hex string", path=_join(path, key)) from None
-
-
-def _items(d: Mapping[str, Any], key: str, path: str) -> list:
-    v = d.get(key, [])
-    if not isinstance(v, list):
-        raise FormatError("expected a list", path=_join(path, key))
-    return v
-
-
 def _overrun(msg: str, path: str, offset: int, need: int | None = None) -> FormatError:
     return FormatError(msg, path=path, offset=offset, need=need)
 
 
-class CperArmRasAuxContext(NamedTuple):
+class _Parts:
+    """Shared methods of the variable-size parts: a leading layout, then, in wire order, tuples
+    of layouts, optional sub-parts and raw bytes. ``_KINDS`` names each field's codec."""
+
+    __slots__ = ()
+    _KINDS: dict[str, Any]
+
+    def encode(self) -> bytes:
+        return b"".join(v if isinstance(v, bytes) else b"".join(x.encode() for x in v) if isinstance(v, tuple)
+                        else v.encode() for v in self if v is not None)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(v) if isinstance(v, bytes) else sum(x.nbytes for x in v) if isinstance(v, tuple)
+                   else v.nbytes for v in self if v is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self[0].to_dict()
+        for name, v in zip(self._fields[1:], self[1:], strict=True):
+            if v is not None:
+                d[name] = v.hex() if isinstance(v, bytes) else [x.to_dict() for x in v] if isinstance(v, tuple) \
+                    else v.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, path: str = ""):
+        if not isinstance(d, Mapping):
+            raise FormatError(f"expected an object for {cls.__name__}", path=path)
+        names = cls._fields[1:]
+        values = [cls._KINDS[cls._fields[0]].from_dict({k: v for k, v in d.items() if k not in names}, path=path)]
+        for name in names:
+            kind, v, p = cls._KINDS.get(name), d.get(name), _join(path, name)
+            if kind is bytes:
+                try:
+                    values.append(bytes.fromhex(v if v is not None else ""))
+                except (TypeError, ValueError):
+                    raise FormatError("not a hex string", path=p) from None
+            elif isinstance(kind, tuple):
+                if not isinstance(v if v is not None else [], list):
+                    raise FormatError("expected a list", path=p)
+                values.append(tuple(kind[0].from_dict(x, path=f"{p}[{i}]") for i, x in enumerate(v or ())))
+            else:
+                values.append(None if v is None else kind.from_dict(v, path=p))
+        return cls(*values)
+
+
+class CperArmRasAuxContext(_Parts, NamedTuple):
     """One address-space context: header, its registers, and bytes ``length`` adds after them."""
 
     header: CperArmRasAuxContextHeader
     registers: tuple[CperArmRasAuxRegister, ...] = ()
     tail: bytes = b""
 
-    @property
-    def nbytes(self) -> int:
-        return _CTX + _REG * len(self.registers) + len(self.tail)
 
-    def encode(self) -> bytes:
-        return b"".join((self.header.encode(), *(r.encode() for r in self.registers), self.tail))
+class CperArmRasAuxData(_Parts, NamedTuple):
+    """The auxiliary data block: header, contexts, bytes up to the key-value pairs, the pairs, the rest.
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.header.to_dict(), "registers": [r.to_dict() for r in self.registers], "tail": self.tail.hex()}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, path: str = "") -> CperArmRasAuxContext:
-        if not isinstance(d, Mapping):
-            raise FormatError("expected an object", path=path)
-        rest = {k: v for k, v in d.items() if k not in ("registers", "tail")}
-        rp = _join(path, "registers")
-        regs = tuple(CperArmRasAuxRegister.from_dict(r, path=f"{rp}[{i}]") for i, r in enumerate(_items(d, "registers", path)))
-        return cls(CperArmRasAuxContextHeader.from_dict(rest, path=path), regs, _hex(d, "tail", path))
-
-
-class CperArmRasAuxData(NamedTuple):
-    """The auxiliary data block: header, contexts, bytes up to the key-value pairs, the pairs, the rest."""
+    Without key-value pairs everything after the contexts is ``gap``."""
 
     header: CperArmRasAuxHeader
     contexts: tuple[CperArmRasAuxContext, ...] = ()
     gap: bytes = b""
     key_value_pairs: tuple[CperArmRasAuxKeyValue, ...] = ()
     tail: bytes = b""
-
-    @property
-    def nbytes(self) -> int:
-        return (_HDR + sum(c.nbytes for c in self.contexts) + len(self.gap)
-                + _KVP * len(self.key_value_pairs) + len(self.tail))
-
-    def encode(self) -> bytes:
-        return b"".join((self.header.encode(), *(c.encode() for c in self.contexts), self.gap,
-                         *(k.encode() for k in self.key_value_pairs), self.tail))
-
-    @classmethod
-    def decode(cls, mv: memoryview, base: int, end: int) -> CperArmRasAuxData:
-        """The block at absolute ``base``; ``end`` bounds the section. Paths are block-relative."""
-        h = CperArmRasAuxHeader.decode(mv[:end], base)
-        size = h.auxiliary_data_size
-        if size < _HDR or base + size > end:
-            need = base + size - end if size >= _HDR else None
-            raise _overrun(f"auxiliary_data_size {size} does not fit: the block has {end - base} bytes "
-                           f"and its header {_HDR}", "auxiliary_data_size", base + 4, need)
-        stop = base + size
-        pos = base + _HDR
-        contexts = []
-        for i in range(h.address_space_array_entry_count):
-            cp = f"contexts[{i}]"
-            if pos + _CTX > stop:
-                raise _overrun(f"address_space_array_entry_count {h.address_space_array_entry_count}: context {i} "
-                               f"starts {pos - base} bytes in, past auxiliary_data_size {size}",
-                               "address_space_array_entry_count", base + 2, pos + _CTX - stop)
-            ch = CperArmRasAuxContextHeader.decode(mv, pos)
-            regs_end = pos + _CTX + _REG * ch.register_array_entry_count
-            if regs_end > pos + ch.length:
-                raise _overrun(f"register_array_entry_count {ch.register_array_entry_count} needs "
-                               f"{regs_end - pos} bytes, length says {ch.length}",
-                               f"{cp}.register_array_entry_count", pos + 6)
-            if pos + ch.length > stop:
-                raise _overrun(f"length {ch.length} runs past auxiliary_data_size {size}", f"{cp}.length", pos,
-                               pos + ch.length - stop)
-            new = tuple.__new__
-            regs = tuple(new(CperArmRasAuxRegister, r) for r in struct.iter_unpack("<QQ", mv[pos + _CTX : regs_end]))
-            contexts.append(CperArmRasAuxContext(ch, regs, bytes(mv[regs_end : pos + ch.length])))
-            pos += ch.length
-        count = h.key_value_pair_array_entry_count
-        if not count:
-            return cls(h, tuple(contexts), bytes(mv[pos:stop]))
-        kv = base + h.key_value_pair_array_offset
-        if kv < pos:
-            raise _overrun(f"key_value_pair_array_offset {h.key_value_pair_array_offset} overlaps the contexts "
-                           f"(they end {pos - base} bytes in)", "key_value_pair_array_offset", base + 8)
-        if kv + _KVP * count > stop:
-            field, at = ("key_value_pair_array_offset", 8) if kv > stop else ("key_value_pair_array_entry_count", 12)
-            raise _overrun(f"{count} key-value pairs at {h.key_value_pair_array_offset} run past "
-                           f"auxiliary_data_size {size}", field, base + at, kv + _KVP * count - stop)
-        kv_end = kv + _KVP * count
-        kvps = tuple(CperArmRasAuxKeyValue.decode(mv, p) for p in range(kv, kv_end, _KVP))
-        return cls(h, tuple(contexts), bytes(mv[pos:kv]), kvps, bytes(mv[kv_end:stop]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.header.to_dict(),
-            "contexts": [c.to_dict() for c in self.contexts],
-            "gap": self.gap.hex(),
-            "key_value_pairs": [k.to_dict() for k in self.key_value_pairs],
-            "tail": self.tail.hex(),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, path: str = "") -> CperArmRasAuxData:
-        if not isinstance(d, Mapping):
-            raise FormatError("expected an object", path=path)
-        parts = ("contexts", "gap", "key_value_pairs", "tail")
-        header = CperArmRasAuxHeader.from_dict({k: v for k, v in d.items() if k not in parts}, path=path)
-        cp, kp = _join(path, "contexts"), _join(path, "key_value_pairs")
-        contexts = tuple(CperArmRasAuxContext.from_dict(c, path=f"{cp}[{i}]")
-                         for i, c in enumerate(_items(d, "contexts", path)))
-        kvps = tuple(CperArmRasAuxKeyValue.from_dict(k, path=f"{kp}[{i}]")
-                     for i, k in enumerate(_items(d, "key_value_pairs", path)))
-        return cls(header, contexts, _hex(d, "gap", path), kvps, _hex(d, "tail", path))
-
-
-class CperSecArmRas(NamedTuple):
-    """The section: ``node``, bytes up to the descriptors (``gap``), the ``syndromes``,
-    bytes up to the auxiliary data (``aux_gap``), the ``aux`` block (None when
-    ``auxiliary_data_offset`` is 0) and any bytes after them (``tail``)."""
-
-    node: CperArmRasNode
-    syndromes: tuple[CperArmRasErrorRecordDescriptor, ...] = ()
-    aux: CperArmRasAuxData | None = None
-    gap: bytes = b""
-    aux_gap: bytes = b""
-    tail: bytes = b""
-
-    GUID = CPER_SEC_ARM_RAS
-    SIZE = CperArmRasNode.SIZE
-
-    @classmethod
-    def decode(cls, buf, off: int = 0, length: int | None = None) -> CperSecArmRas:
-        mv = memoryview(buf)
-        end = len(mv) if length is None else off + length
-        if end > len(mv):
-            raise FormatError(f"truncated: length says {length} bytes, have {len(mv) - off}", offset=off,
-                              need=end - len(mv))
-        node = CperArmRasNode.decode(mv[:end], off)
-        syn = off + node.error_syndrome_array_offset
-        n = node.error_syndrome_array_num_entries
-        if syn < off + cls.SIZE:
-            raise _overrun(f"error_syndrome_array_offset {node.error_syndrome_array_offset} points into the "
-                           f"{cls.SIZE}-byte node header", "error_syndrome_array_offset", off + 12)
-        syn_end = syn + _DESC * n
-        if syn_end > end:
-            field, at = ("error_syndrome_array_offset", 12) if syn > end else ("error_syndrome_array_num_entries", 8)
-            raise _overrun(f"{n} error record descriptors at offset {node.error_syndrome_array_offset} need "
-                           f"{_DESC * n} bytes, the section has {end - syn} there", field, off + at, syn_end - end)
-        syndromes = tuple(CperArmRasErrorRecordDescriptor.decode(mv, p) for p in range(syn, syn_end, _DESC))
-        gap = bytes(mv[off + cls.SIZE : syn])
-        if not node.auxiliary_data_offset:
-            return cls(node, syndromes, None, gap, b"", bytes(mv[syn_end:end]))
-        aux_at = off + node.auxiliary_data_offset
-        if aux_at < syn_end:
-            raise _overrun(f"auxiliary_data_offset {node.auxiliary_data_offset} overlaps the error record "
-                           f"descriptors (they end at {syn_end - off})", "auxiliary_data_offset", off + 14)
-        if aux_at + _HDR > end:
-            raise _overrun(f"auxiliary_data_offset {node.auxiliary_data_offset} leaves no room for the "
-                           f"{_HDR}-byte auxiliary data header", "auxiliary_data_offset", off + 14, aux_at + _HDR - end)
-        try:
-            aux = CperArmRasAuxData.decode(mv, aux_at, end)
-        except FormatError as e:
-            raise e.within("aux") from None
-        aux_end = aux_at + aux.header.auxiliary_data_size
-        return cls(node, syndromes, aux, gap, bytes(mv[syn_end:aux_at]), bytes(mv[aux_end:end]))
-
-    def encode(self) -> bytes:
-        aux = self.aux.encode() if self.aux is not None else b""
-        return b"".join((self.node.encode(), self.gap, *(s.encode() for s in self.syndromes),
-                         self.aux_gap, aux, self.tail))
-
-    @property
-    def nbytes(self) -> int:
-        aux = self.aux.nbytes if self.aux is not None else 0
-        return self.SIZE + len(self.gap) + _DESC * len(self.syndromes) + len(self.aux_gap) + aux + len(self.tail)
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {**self.node.to_dict(), "gap": self.gap.hex(),
-                             "syndromes": [s.to_dict() for s in self.syndromes], "aux_gap": self.aux_gap.hex()}
-        if self.aux is not None:
-            d["aux"] = self.aux.to_dict()
-        d["tail"] = self.tail.hex()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, path: str = "") -> CperSecArmRas:
-        if not isinstance(d, Mapping):
-            raise FormatError("expected an object for CperSecArmRas", path=path)
-        parts = ("gap", "syndromes", "aux_gap", "aux", "tail")
-        node = CperArmRasNode.from_dict({k: v for k, v in d.items() if k not in parts}, path=path)
-        sp = _join(path, "syndromes")
-        syndromes = tuple(CperArmRasErrorRecordDescriptor.from_dict(s, path=f"{sp}[{i}]")
-                          for i, s in enumerate(_items(d, "syndromes", path)))
-        aux = d.get("aux")
-        if aux is not None:
-            aux = CperArmRasAuxData.from_dict(aux, path=_join(path, "aux"))
-        return cls(node, syndromes, aux, _hex(d, "gap", path), _hex(d, "aux_gap", path), _hex(d, "tail", path))
-
-    def check(self) -> list[str]:
-        """What the counts, offsets and sizes say against what is here (libcper's checks too)."""
-        nd, out = self.node, []
-        if nd.revision != ARM_RAS_NODE_REVISION:
-            out.append(f"revision {nd.revision} is not {ARM_RAS_NODE_REVISION}")
-        if nd.error_syndrome_array_num_entries != len(self.syndromes):
-            out.append(f"error_syndrome_array_num_entries {nd.error_syndrome_array_num_entries} "
-                       f"but {len(self.syndromes)} descriptors")
-        if nd.error_syndrome_array_num_entries > ARM_RAS_MAX_SYNDROMES:
-            out.append(f"more than {ARM_RAS_MAX_SYNDROMES} error record descriptors")
-        if nd.error_syndrome_array_offset != self.SIZE + len(self.gap):
-            out.append(f"error_syndrome_array_offset {nd.error_syndrome_array_offset} but the descriptors "
-                       f"start at {self.SIZE + len(self.gap)}")
-        syn_end = self.SIZE + len(self.gap) + _DESC * len(self.syndromes)
-        if self.aux is None:
-            if nd.auxiliary_data_offset:
-                out.append(f"auxiliary_data_offset {nd.auxiliary_data_offset} but no auxiliary data")
-            return out
-        if nd.auxiliary_data_offset != syn_end + len(self.aux_gap):
-            out.append(f"auxiliary_data_offset {nd.auxiliary_data_offset} but the auxiliary data "
-                       f"starts at {syn_end + len(self.aux_gap)}")
-        return out + _aux_check(self.aux)
-
-    @classmethod
-    def strategy(cls, max_syndromes: int = 3, max_contexts: int = 3, max_pairs: int = 3):
-        """Hypothesis: consistent sections (counts, offsets and sizes match the parts)."""
-        from hypothesis import strategies as st
-
-        def context(header, regs, tail):
-            length = _CTX + _REG * len(regs) + len(tail)
-            return CperArmRasAuxContext(header._replace(length=length, register_array_entry_count=len(regs)),
-                                        tuple(regs), tail)
-
-        contexts = st.builds(context, CperArmRasAuxContextHeader.strategy(),
-                             st.lists(CperArmRasAuxRegister.strategy(), max_size=3), st.binary(max_size=8))
-
-        def aux(header, ctxs, gap, kvps, tail):
-            if not kvps:
-                gap, tail = gap + tail, b""
-            kv_off = _HDR + sum(c.nbytes for c in ctxs) + len(gap)
-            h = header._replace(address_space_array_entry_count=len(ctxs), key_value_pair_array_entry_count=len(kvps),
-                                key_value_pair_array_offset=kv_off if kvps else header.key_value_pair_array_offset)
-            block = CperArmRasAuxData(h, tuple(ctxs), gap, tuple(kvps), tail)
-            return block._replace(header=h._replace(auxiliary_data_size=block.nbytes))
-
-        auxes = st.builds(aux, CperArmRasAuxHeader.strategy(), st.lists(contexts, max_size=max_contexts),
-                          st.binary(max_size=8), st.lists(CperArmRasAuxKeyValue.strategy(), max_size=max_pairs),
-                          st.binary(max_size=8))
-
-        def build(node, syndromes, block, gap, aux_gap, tail):
-            if block is None:
-                aux_gap, tail = b"", aux_gap + tail
-            syn_off = cls.SIZE + len(gap)
-            aux_off = syn_off + _DESC * len(syndromes) + len(aux_gap) if block is not None else 0
-            node = node._replace(error_syndrome_array_offset=syn_off, auxiliary_data_offset=aux_off,
-                                 error_syndrome_array_num_entries=len(syndromes))
-            return cls(node, tuple(syndromes), block, gap, aux_gap, tail)
-
-        return st.builds(build, CperArmRasNode.strategy(),
-                         st.lists(CperArmRasErrorRecordDescriptor.strategy(), max_size=max_syndromes),
-                         st.none() | auxes, st.binary(max_size=8), st.binary(max_size=8), st.binary(max_size=8))
-
-
 def _aux_check(aux: CperArmRasAuxData) -> list[str]:
     h, out = aux.header, []
     if h.version != ARM_RAS_AUX_VERSION:

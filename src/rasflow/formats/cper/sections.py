@@ -19,6 +19,7 @@ SECTION_TYPES: dict[bytes, tuple[str, str, str]] = {
     g.CPER_SEC_PROC_GENERIC: ("proc_generic", "CperSecProcGeneric", "proc_generic"),
     g.CPER_SEC_PROC_IA: ("ia32x64", "CperSecProcIa", "ia32x64"),
     g.CPER_SEC_PROC_ARM: ("arm", "CperSecProcArm", "arm"),
+    g.CPER_SEC_ARM_RAS: ("arm_ras", "CperSecArmRas", "arm_ras"),
     g.CPER_SEC_PLATFORM_MEM: ("memory", "CperSecMemErr", "memory"),
     g.CPER_SEC_PLATFORM_MEM2: ("memory2", "CperSecMemErr2", "memory2"),
     g.CPER_SEC_PCIE: ("pcie", "CperSecPcie", "pcie"),

@@ -45,7 +45,7 @@ LIBCPER_SECTIONS: dict[bytes, tuple[str, str, str | None]] = {
     g.CPER_SEC_PROC_IA: ("IA32/X64", "Ia32x64Processor", "ia32x64"),
     g.CPER_SEC_PROC_IPF: ("IPF", "Ipf", None),
     g.CPER_SEC_PROC_ARM: ("ARM", "ArmProcessor", "arm"),
-    g.CPER_SEC_ARM_RAS: ("ARM RAS", "ArmRas", None),
+    g.CPER_SEC_ARM_RAS: ("ARM RAS", "ArmRas", "arm_ras"),
     g.CPER_SEC_PLATFORM_MEM: ("Platform Memory", "Memory", "memory"),
     g.CPER_SEC_PLATFORM_MEM2: ("Platform Memory 2", "Memory2", "memory2"),
     g.CPER_SEC_PCIE: ("PCIe", "Pcie", "pcie"),

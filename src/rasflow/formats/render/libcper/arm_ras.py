@@ -287,7 +287,7 @@ def _context_from_ir(c: Any, path: str) -> ar.CperArmRasAuxContext:
                                  value=_hex_value(r, "value", f"{path}.registers[{i}]"))
         for i, r in enumerate(_list(c, "registers", path))
     )
-    if len(regs) > 0xFFF:
+    if len(regs) > 0xFFFF:
         raise FormatError(f"{len(regs)} registers do not fit a context", path=f"{path}.registers")
     asid = get_int(c, "addressSpaceIdentifier", path, bits=16, default=0) if local else 0
     header = ar.CperArmRasAuxContextHeader(length=_CTX + _REG * len(regs), flags=local,
@@ -298,7 +298,7 @@ def _context_from_ir(c: Any, path: str) -> ar.CperArmRasAuxContext:
 def _kvp_from_ir(k: Any, path: str) -> ar.CperArmRasAuxKeyValue:
     if not isinstance(k, dict):
         raise FormatError("expected an object", path=path)
-    key = Guid.parse(get(k, "key", path), path=f"{path}.key")
+    key = Guid.parse(k["key"], path=f"{path}.key") if "key" in k else Guid()
     value = _hex_value(k, "value", path)
     if "mpamPartId" in k:
         value = get_int(k, "mpamPartId", path)
