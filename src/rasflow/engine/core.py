@@ -1,0 +1,158 @@
+"""The event queue and generator processes (after SimPy's Environment/Process)."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable, Generator
+from typing import Any
+
+from .trace import Trace
+
+NORMAL = 1
+URGENT = 0
+
+
+class Event:
+    """Something that happens once; callbacks run when it is processed."""
+
+    __slots__ = ("engine", "callbacks", "value", "triggered", "processed", "ok")
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.callbacks: list[Callable[[Event], None]] = []
+        self.value: Any = None
+        self.triggered = False
+        self.processed = False
+        self.ok = True
+
+    def succeed(self, value: Any = None, *, delay: int = 0) -> Event:
+        if self.triggered:
+            raise RuntimeError("event already triggered")
+        self.triggered, self.value = True, value
+        self.engine._push(delay, self._process, URGENT if delay == 0 else NORMAL)
+        return self
+
+    def fail(self, exc: BaseException) -> Event:
+        if self.triggered:
+            raise RuntimeError("event already triggered")
+        self.triggered, self.ok, self.value = True, False, exc
+        self.engine._push(0, self._process, URGENT)
+        return self
+
+    def _process(self) -> None:
+        self.processed = True
+        callbacks, self.callbacks = self.callbacks, []
+        if not self.ok and not callbacks:
+            raise self.value  # a failure nobody waited for stops the run
+        for cb in callbacks:
+            cb(self)
+
+
+class Timeout(Event):
+    """An event that succeeds ``delay`` ns from now."""
+
+    __slots__ = ()
+
+    def __init__(self, engine: Engine, delay: int, value: Any = None):
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        super().__init__(engine)
+        self.succeed(value, delay=delay)
+
+
+class Process(Event):
+    """Drives a generator: it yields Events (or ns delays) and resumes when they fire.
+    The process itself is an Event that succeeds with the generator's return value."""
+
+    __slots__ = ("gen", "name")
+
+    def __init__(self, engine: Engine, gen: Generator, name: str = ""):
+        super().__init__(engine)
+        self.gen, self.name = gen, name
+        engine._push(0, lambda: self._resume(None, True), URGENT)
+
+    def _resume(self, value: Any, ok: bool) -> None:
+        try:
+            target = self.gen.send(value) if ok else self.gen.throw(value)
+        except StopIteration as stop:
+            self.succeed(stop.value)
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the process
+            self.fail(exc)
+            return
+        if isinstance(target, int):
+            target = Timeout(self.engine, target)
+        if not isinstance(target, Event):
+            self.gen.throw(TypeError(f"process {self.name!r} yielded {target!r}, not an Event or ns delay"))
+            return
+        if target.processed:
+            self._resume(target.value, target.ok)
+        else:
+            target.callbacks.append(lambda ev: self._resume(ev.value, ev.ok))
+
+
+class Engine:
+    """Simulated time in integer nanoseconds, deterministic tie-breaking, one trace."""
+
+    def __init__(self, seed: int = 0, *, trace: Trace | None = None):
+        self.now = 0
+        self.seed = seed
+        self.trace = trace if trace is not None else Trace()
+        self._queue: list[tuple[int, int, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+
+    def _push(self, delay: int, fn: Callable[[], None], priority: int = NORMAL) -> None:
+        heapq.heappush(self._queue, (self.now + delay, priority, next(self._seq), fn))
+
+    def schedule(self, delay: int, fn: Callable[..., None], *args: Any) -> None:
+        """Call ``fn(*args)`` ``delay`` ns from now (after events already due then)."""
+        self._push(delay, (lambda: fn(*args)) if args else fn)
+
+    def event(self) -> Event:
+        return Event(self)
+
+    def timeout(self, delay: int, value: Any = None) -> Timeout:
+        return Timeout(self, delay, value)
+
+    def process(self, gen: Generator, name: str = "") -> Process:
+        return Process(self, gen, name)
+
+    def rng(self, stream: str) -> random.Random:
+        """An independent random stream per component name, derived from the seed."""
+        return random.Random(f"{self.seed}:{stream}")
+
+    def step(self) -> None:
+        self.now, _, _, fn = heapq.heappop(self._queue)
+        fn()
+
+    def run(self, until: int | None = None) -> None:
+        """Process events until the queue is empty or simulated time would pass ``until``."""
+        while self._queue:
+            if until is not None and self._queue[0][0] > until:
+                self.now = until
+                return
+            self.step()
+        if until is not None:
+            self.now = max(self.now, until)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+
+class Component:
+    """A model object with a trace name: ``fw``, ``host``, ``kvm``, ``vmm:vm0``, ``cpu0``..."""
+
+    def __init__(self, engine: Engine, name: str):
+        self.engine = engine
+        self.name = name
+
+    @property
+    def now(self) -> int:
+        return self.engine.now
+
+    def trace(self, kind: str, **fields: Any) -> None:
+        """One trace event per crossing, named as the kernel/firmware function or tracepoint."""
+        self.engine.trace.emit(self.engine.now, self.name, kind, fields)

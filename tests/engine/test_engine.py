@@ -1,0 +1,68 @@
+"""The event queue: time order, deterministic ties, processes, failures, trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasflow.engine import Component, Engine
+
+
+def test_time_order_and_fifo_ties():
+    eng, seen = Engine(), []
+    eng.schedule(10, seen.append, "b")
+    eng.schedule(5, seen.append, "a")
+    eng.schedule(10, seen.append, "c")
+    eng.run()
+    assert seen == ["a", "b", "c"] and eng.now == 10
+
+
+def test_processes_wait_on_timeouts_events_and_each_other():
+    eng, log = Engine(), []
+    gate = eng.event()
+
+    def child():
+        yield 100
+        log.append(("child", eng.now))
+        return 7
+
+    def parent():
+        v = yield eng.process(child())
+        log.append(("parent got", v, eng.now))
+        w = yield gate
+        log.append(("gate", w, eng.now))
+
+    eng.process(parent())
+    eng.schedule(250, gate.succeed, "open")
+    eng.run()
+    assert log == [("child", 100), ("parent got", 7, 100), ("gate", "open", 250)]
+
+
+def test_an_unhandled_failure_stops_the_run():
+    eng = Engine()
+
+    def boom():
+        yield 1
+        raise ValueError("model bug")
+
+    eng.process(boom())
+    with pytest.raises(ValueError, match="model bug"):
+        eng.run()
+
+
+def test_run_until_and_determinism():
+    def trace_of(seed):
+        eng = Engine(seed)
+        c = Component(eng, "cpu0")
+        rng = eng.rng("faults")
+
+        def proc():
+            for _ in range(5):
+                yield rng.randrange(1, 1000)
+                c.trace("tick", value=rng.random())
+
+        eng.process(proc())
+        eng.run(until=10_000)
+        return eng.trace.to_jsonl()
+
+    assert trace_of(1) == trace_of(1) != trace_of(2)
+    assert '"c":"cpu0","e":"tick"' in trace_of(1)
