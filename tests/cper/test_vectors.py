@@ -21,7 +21,7 @@ LIBCPER_HEX = vector_files("libcper/examples/*.cperhex")
 KERNEL = vector_files("kernel/*.estatus.bin") + vector_files("kernel-edge/*.estatus.bin")
 
 # Vendor sections libcper decodes that UEFI does not define; rasflow keeps them raw.
-VENDOR_ONLY = ("nvidia", "arm-ras", "ampere")
+VENDOR_ONLY = ("nvidia", "ampere")
 
 
 def _ids(paths):

@@ -20,7 +20,6 @@ overlap, raise FormatError.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
@@ -180,89 +179,259 @@ def _overrun(msg: str, path: str, offset: int, need: int | None = None) -> Forma
     return FormatError(msg, path=path, offset=offset, need=need)
 
 
-class _Parts:
-    """Shared methods of the variable-size parts: a leading layout, then, in wire order, tuples
-    of layouts, optional sub-parts and raw bytes. ``_KINDS`` names each field's codec."""
-
-    __slots__ = ()
-    _KINDS: dict[str, Any]
-
-    def encode(self) -> bytes:
-        return b"".join(v if isinstance(v, bytes) else b"".join(x.encode() for x in v) if isinstance(v, tuple)
-                        else v.encode() for v in self if v is not None)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(len(v) if isinstance(v, bytes) else sum(x.nbytes for x in v) if isinstance(v, tuple)
-                   else v.nbytes for v in self if v is not None)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = self[0].to_dict()
-        for name, v in zip(self._fields[1:], self[1:], strict=True):
-            if v is not None:
-                d[name] = v.hex() if isinstance(v, bytes) else [x.to_dict() for x in v] if isinstance(v, tuple) \
-                    else v.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, path: str = ""):
-        if not isinstance(d, Mapping):
-            raise FormatError(f"expected an object for {cls.__name__}", path=path)
-        names = cls._fields[1:]
-        values = [cls._KINDS[cls._fields[0]].from_dict({k: v for k, v in d.items() if k not in names}, path=path)]
-        for name in names:
-            kind, v, p = cls._KINDS.get(name), d.get(name), _join(path, name)
-            if kind is bytes:
-                try:
-                    values.append(bytes.fromhex(v if v is not None else ""))
-                except (TypeError, ValueError):
-                    raise FormatError("not a hex string", path=p) from None
-            elif isinstance(kind, tuple):
-                if not isinstance(v if v is not None else [], list):
-                    raise FormatError("expected a list", path=p)
-                values.append(tuple(kind[0].from_dict(x, path=f"{p}[{i}]") for i, x in enumerate(v or ())))
-            else:
-                values.append(None if v is None else kind.from_dict(v, path=p))
-        return cls(*values)
+# Shared by the variable-size parts below: a leading layout, then, in wire order, tuples of
+# layouts or parts, an optional part and raw bytes; each class's _KINDS names their codecs
+# (a one-item list for a tuple of that codec).
+def _pieces(self):
+    for name, v in zip(self._fields, self, strict=True):
+        kind = self._KINDS[name]
+        if isinstance(kind, list):
+            yield from v
+        elif v is not None:
+            yield v
 
 
-class CperArmRasAuxContext(_Parts, NamedTuple):
+def _encode(self) -> bytes:
+    return b"".join(v if isinstance(v, bytes) else v.encode() for v in _pieces(self))
+
+
+def _nbytes(self) -> int:
+    return sum(len(v) if isinstance(v, bytes) else v.nbytes for v in _pieces(self))
+
+
+def _to_dict(self) -> dict[str, Any]:
+    d = self[0].to_dict()
+    for name, v in zip(self._fields[1:], self[1:], strict=True):
+        kind = self._KINDS[name]
+        if kind is bytes:
+            d[name] = v.hex()
+        elif isinstance(kind, list):
+            d[name] = [x.to_dict() for x in v]
+        elif v is not None:
+            d[name] = v.to_dict()
+    return d
+
+
+def _from_dict(cls, d: Mapping[str, Any], *, path: str = ""):
+    if not isinstance(d, Mapping):
+        raise FormatError(f"expected an object for {cls.__name__}", path=path)
+    names = cls._fields[1:]
+    values = [cls._KINDS[cls._fields[0]].from_dict({k: v for k, v in d.items() if k not in names}, path=path)]
+    for name in names:
+        kind, v, p = cls._KINDS[name], d.get(name), _join(path, name)
+        if kind is bytes:
+            try:
+                values.append(bytes.fromhex("" if v is None else v))
+            except (TypeError, ValueError):
+                raise FormatError("not a hex string", path=p) from None
+        elif isinstance(kind, list):
+            if not isinstance([] if v is None else v, list):
+                raise FormatError("expected a list", path=p)
+            values.append(tuple(kind[0].from_dict(x, path=f"{p}[{i}]") for i, x in enumerate(v or ())))
+        else:
+            values.append(None if v is None else kind.from_dict(v, path=p))
+    return cls(*values)
+
+
+class CperArmRasAuxContext(NamedTuple):
     """One address-space context: header, its registers, and bytes ``length`` adds after them."""
 
     header: CperArmRasAuxContextHeader
     registers: tuple[CperArmRasAuxRegister, ...] = ()
     tail: bytes = b""
 
+    _KINDS = {"header": CperArmRasAuxContextHeader, "registers": [CperArmRasAuxRegister], "tail": bytes}
+    encode, nbytes, to_dict, from_dict = _encode, property(_nbytes), _to_dict, classmethod(_from_dict)
 
-class CperArmRasAuxData(_Parts, NamedTuple):
-    """The auxiliary data block: header, contexts, bytes up to the key-value pairs, the pairs, the rest.
 
-    Without key-value pairs everything after the contexts is ``gap``."""
+class CperArmRasAuxData(NamedTuple):
+    """The auxiliary data block: header, contexts, bytes up to the key-value pairs, the pairs,
+    the rest up to ``auxiliary_data_size``. Without pairs, all after the contexts is ``gap``."""
 
     header: CperArmRasAuxHeader
     contexts: tuple[CperArmRasAuxContext, ...] = ()
     gap: bytes = b""
     key_value_pairs: tuple[CperArmRasAuxKeyValue, ...] = ()
     tail: bytes = b""
-def _aux_check(aux: CperArmRasAuxData) -> list[str]:
-    h, out = aux.header, []
-    if h.version != ARM_RAS_AUX_VERSION:
-        out.append(f"auxiliary data version {h.version} is not {ARM_RAS_AUX_VERSION}")
-    if h.auxiliary_data_size != aux.nbytes:
-        out.append(f"auxiliary_data_size {h.auxiliary_data_size} but the block has {aux.nbytes} bytes")
-    if h.address_space_array_entry_count != len(aux.contexts):
-        out.append(f"address_space_array_entry_count {h.address_space_array_entry_count} "
-                   f"but {len(aux.contexts)} contexts")
-    if h.key_value_pair_array_entry_count != len(aux.key_value_pairs):
-        out.append(f"key_value_pair_array_entry_count {h.key_value_pair_array_entry_count} "
-                   f"but {len(aux.key_value_pairs)} pairs")
-    kv_at = _HDR + sum(c.nbytes for c in aux.contexts) + len(aux.gap)
-    if aux.key_value_pairs and h.key_value_pair_array_offset != kv_at:
-        out.append(f"key_value_pair_array_offset {h.key_value_pair_array_offset} but the pairs start at {kv_at}")
-    for i, c in enumerate(aux.contexts):
-        if c.header.register_array_entry_count != len(c.registers):
-            out.append(f"contexts[{i}]: register_array_entry_count {c.header.register_array_entry_count} "
-                       f"but {len(c.registers)} registers")
-        if c.header.length != c.nbytes:
-            out.append(f"contexts[{i}]: length {c.header.length} but {c.nbytes} bytes")
-    return out
+
+    _KINDS = {"header": CperArmRasAuxHeader, "contexts": [CperArmRasAuxContext], "gap": bytes,
+              "key_value_pairs": [CperArmRasAuxKeyValue], "tail": bytes}
+    encode, nbytes, to_dict, from_dict = _encode, property(_nbytes), _to_dict, classmethod(_from_dict)
+
+    @classmethod
+    def decode(cls, mv: memoryview, base: int, end: int) -> CperArmRasAuxData:
+        """The block at absolute ``base``; ``end`` bounds the section. Paths are block-relative."""
+        h = CperArmRasAuxHeader.decode(mv[:end], base)
+        size = h.auxiliary_data_size
+        if size < _HDR or base + size > end:
+            raise _overrun(f"auxiliary_data_size {size} does not fit: the block has {end - base} bytes "
+                           f"and its header {_HDR}", "auxiliary_data_size", base + 4,
+                           base + size - end if size >= _HDR else None)
+        stop, pos, contexts = base + size, base + _HDR, []
+        for i in range(h.address_space_array_entry_count):
+            if pos + _CTX > stop:
+                raise _overrun(f"address_space_array_entry_count {h.address_space_array_entry_count}: context {i} "
+                               f"starts {pos - base} bytes in, past auxiliary_data_size {size}",
+                               "address_space_array_entry_count", base + 2, pos + _CTX - stop)
+            ch = CperArmRasAuxContextHeader.decode(mv, pos)
+            regs_end = pos + _CTX + _REG * ch.register_array_entry_count
+            if regs_end > pos + ch.length:
+                raise _overrun(f"register_array_entry_count {ch.register_array_entry_count} needs "
+                               f"{regs_end - pos} bytes, length says {ch.length}",
+                               f"contexts[{i}].register_array_entry_count", pos + 6)
+            if pos + ch.length > stop:
+                raise _overrun(f"length {ch.length} runs past auxiliary_data_size {size}", f"contexts[{i}].length",
+                               pos, pos + ch.length - stop)
+            regs = tuple(CperArmRasAuxRegister.decode(mv, p) for p in range(pos + _CTX, regs_end, _REG))
+            contexts.append(CperArmRasAuxContext(ch, regs, bytes(mv[regs_end : pos + ch.length])))
+            pos += ch.length
+        count = h.key_value_pair_array_entry_count
+        if not count:
+            return cls(h, tuple(contexts), bytes(mv[pos:stop]))
+        kv = base + h.key_value_pair_array_offset
+        if kv < pos:
+            raise _overrun(f"key_value_pair_array_offset {h.key_value_pair_array_offset} overlaps the contexts "
+                           f"(they end {pos - base} bytes in)", "key_value_pair_array_offset", base + 8)
+        kv_end = kv + _KVP * count
+        if kv_end > stop:
+            field, at = ("key_value_pair_array_offset", 8) if kv > stop else ("key_value_pair_array_entry_count", 12)
+            raise _overrun(f"{count} key-value pairs at {h.key_value_pair_array_offset} run past "
+                           f"auxiliary_data_size {size}", field, base + at, kv_end - stop)
+        kvps = tuple(CperArmRasAuxKeyValue.decode(mv, p) for p in range(kv, kv_end, _KVP))
+        return cls(h, tuple(contexts), bytes(mv[pos:kv]), kvps, bytes(mv[kv_end:stop]))
+
+    def check(self) -> list[str]:
+        h, out = self.header, []
+        if h.version != ARM_RAS_AUX_VERSION:
+            out.append(f"auxiliary data version {h.version} is not {ARM_RAS_AUX_VERSION}")
+        counts = (("auxiliary_data_size", h.auxiliary_data_size, self.nbytes, "bytes"),
+                  ("address_space_array_entry_count", h.address_space_array_entry_count, len(self.contexts),
+                   "contexts"),
+                  ("key_value_pair_array_entry_count", h.key_value_pair_array_entry_count,
+                   len(self.key_value_pairs), "key-value pairs"))
+        out += [f"{name} {said} but {have} {what}" for name, said, have, what in counts if said != have]
+        kv_at = _HDR + sum(c.nbytes for c in self.contexts) + len(self.gap)
+        if self.key_value_pairs and h.key_value_pair_array_offset != kv_at:
+            out.append(f"key_value_pair_array_offset {h.key_value_pair_array_offset} but the pairs start at {kv_at}")
+        for i, c in enumerate(self.contexts):
+            ch = c.header
+            if ch.register_array_entry_count != len(c.registers):
+                out.append(f"contexts[{i}]: register_array_entry_count {ch.register_array_entry_count} "
+                           f"but {len(c.registers)} registers")
+            if ch.length != c.nbytes:
+                out.append(f"contexts[{i}]: length {ch.length} but {c.nbytes} bytes")
+        return out
+
+
+class CperSecArmRas(NamedTuple):
+    """The section in wire order: ``node``, bytes up to the descriptors (``gap``), the
+    ``syndromes``, bytes up to the auxiliary data (``aux_gap``), the ``aux`` block (None
+    when ``auxiliary_data_offset`` is 0; then all after the descriptors is ``tail``), the rest."""
+
+    node: CperArmRasNode
+    gap: bytes = b""
+    syndromes: tuple[CperArmRasErrorRecordDescriptor, ...] = ()
+    aux_gap: bytes = b""
+    aux: CperArmRasAuxData | None = None
+    tail: bytes = b""
+
+    GUID = CPER_SEC_ARM_RAS
+    SIZE = CperArmRasNode.SIZE
+    _KINDS = {"node": CperArmRasNode, "gap": bytes, "syndromes": [CperArmRasErrorRecordDescriptor],
+              "aux_gap": bytes, "aux": CperArmRasAuxData, "tail": bytes}
+    encode, nbytes, to_dict, from_dict = _encode, property(_nbytes), _to_dict, classmethod(_from_dict)
+
+    @classmethod
+    def decode(cls, buf, off: int = 0, length: int | None = None) -> CperSecArmRas:
+        mv = memoryview(buf)
+        end = len(mv) if length is None else off + length
+        if end > len(mv):
+            raise FormatError(f"truncated: length says {length} bytes, have {len(mv) - off}", offset=off,
+                              need=end - len(mv))
+        node = CperArmRasNode.decode(mv[:end], off)
+        syn, n = off + node.error_syndrome_array_offset, node.error_syndrome_array_num_entries
+        if syn < off + cls.SIZE:
+            raise _overrun(f"error_syndrome_array_offset {node.error_syndrome_array_offset} points into the "
+                           f"{cls.SIZE}-byte node header", "error_syndrome_array_offset", off + 12)
+        syn_end = syn + _DESC * n
+        if syn_end > end:
+            field, at = ("error_syndrome_array_offset", 12) if syn > end else ("error_syndrome_array_num_entries", 8)
+            raise _overrun(f"{n} error record descriptors at offset {node.error_syndrome_array_offset} need "
+                           f"{_DESC * n} bytes, the section has {end - syn} there", field, off + at, syn_end - end)
+        syndromes = tuple(CperArmRasErrorRecordDescriptor.decode(mv, p) for p in range(syn, syn_end, _DESC))
+        gap = bytes(mv[off + cls.SIZE : syn])
+        if not node.auxiliary_data_offset:
+            return cls(node, gap, syndromes, b"", None, bytes(mv[syn_end:end]))
+        aux_at = off + node.auxiliary_data_offset
+        if aux_at < syn_end:
+            raise _overrun(f"auxiliary_data_offset {node.auxiliary_data_offset} overlaps the error record "
+                           f"descriptors (they end at {syn_end - off})", "auxiliary_data_offset", off + 14)
+        if aux_at + _HDR > end:
+            raise _overrun(f"auxiliary_data_offset {node.auxiliary_data_offset} leaves no room for the "
+                           f"{_HDR}-byte auxiliary data header", "auxiliary_data_offset", off + 14, aux_at + _HDR - end)
+        try:
+            aux = CperArmRasAuxData.decode(mv, aux_at, end)
+        except FormatError as e:
+            raise e.within("aux") from None
+        aux_end = aux_at + aux.header.auxiliary_data_size
+        return cls(node, gap, syndromes, bytes(mv[syn_end:aux_at]), aux, bytes(mv[aux_end:end]))
+
+    def check(self) -> list[str]:
+        """Counts, offsets and sizes against the parts here, and the revisions libcper insists on."""
+        nd, out = self.node, []
+        syn_at = self.SIZE + len(self.gap)
+        aux_at = syn_at + _DESC * len(self.syndromes) + len(self.aux_gap)
+        if nd.revision != ARM_RAS_NODE_REVISION:
+            out.append(f"revision {nd.revision} is not {ARM_RAS_NODE_REVISION}")
+        if nd.error_syndrome_array_num_entries != len(self.syndromes):
+            out.append(f"error_syndrome_array_num_entries {nd.error_syndrome_array_num_entries} "
+                       f"but {len(self.syndromes)} descriptors")
+        if len(self.syndromes) > ARM_RAS_MAX_SYNDROMES:
+            out.append(f"more than {ARM_RAS_MAX_SYNDROMES} error record descriptors")
+        if nd.error_syndrome_array_offset != syn_at:
+            out.append(f"error_syndrome_array_offset {nd.error_syndrome_array_offset} but the descriptors "
+                       f"start at {syn_at}")
+        if self.aux is None:
+            if nd.auxiliary_data_offset:
+                out.append(f"auxiliary_data_offset {nd.auxiliary_data_offset} but no auxiliary data")
+            return out
+        if nd.auxiliary_data_offset != aux_at:
+            out.append(f"auxiliary_data_offset {nd.auxiliary_data_offset} but the auxiliary data starts at {aux_at}")
+        return out + [f"aux: {p}" for p in self.aux.check()]
+
+    @classmethod
+    def strategy(cls, max_syndromes: int = 3, max_contexts: int = 3, max_pairs: int = 3):
+        """Hypothesis: consistent sections (counts, offsets and sizes match the parts)."""
+        from hypothesis import strategies as st
+
+        def context(header, regs, tail):
+            length = _CTX + _REG * len(regs) + len(tail)
+            return CperArmRasAuxContext(header._replace(length=length, register_array_entry_count=len(regs)),
+                                        tuple(regs), tail)
+
+        def aux(header, ctxs, gap, kvps, tail):
+            if not kvps:
+                gap, tail = gap + tail, b""
+            kv_off = _HDR + sum(c.nbytes for c in ctxs) + len(gap) if kvps else header.key_value_pair_array_offset
+            h = header._replace(address_space_array_entry_count=len(ctxs), key_value_pair_array_entry_count=len(kvps),
+                                key_value_pair_array_offset=kv_off)
+            block = CperArmRasAuxData(h, tuple(ctxs), gap, tuple(kvps), tail)
+            return block._replace(header=h._replace(auxiliary_data_size=block.nbytes))
+
+        def build(node, gap, syndromes, aux_gap, block, tail):
+            if block is None:
+                aux_gap, tail = b"", aux_gap + tail
+            syn_off = cls.SIZE + len(gap)
+            aux_off = syn_off + _DESC * len(syndromes) + len(aux_gap) if block is not None else 0
+            node = node._replace(error_syndrome_array_offset=syn_off, auxiliary_data_offset=aux_off,
+                                 error_syndrome_array_num_entries=len(syndromes))
+            return cls(node, gap, tuple(syndromes), aux_gap, block, tail)
+
+        raw = st.binary(max_size=8)
+        contexts = st.builds(context, CperArmRasAuxContextHeader.strategy(),
+                             st.lists(CperArmRasAuxRegister.strategy(), max_size=3), raw)
+        auxes = st.builds(aux, CperArmRasAuxHeader.strategy(), st.lists(contexts, max_size=max_contexts), raw,
+                          st.lists(CperArmRasAuxKeyValue.strategy(), max_size=max_pairs), raw)
+        return st.builds(build, CperArmRasNode.strategy(), raw,
+                         st.lists(CperArmRasErrorRecordDescriptor.strategy(), max_size=max_syndromes), raw,
+                         st.none() | auxes, raw)

@@ -242,7 +242,7 @@ def from_ir(obj: dict[str, Any], guid: Guid | None = None) -> ar.CperSecArmRas:
         ip_type=_fill(d, "ipType", p, _IP_TYPE, 24),
         user_data=_user_data(d, p),
     )
-    return ar.CperSecArmRas(node, syndromes, aux)
+    return ar.CperSecArmRas(node, syndromes=syndromes, aux=aux)
 
 
 def _syndrome_from_ir(s: Any, path: str) -> ar.CperArmRasErrorRecordDescriptor:
