@@ -73,7 +73,7 @@ def describe_source(i: int, s: Any) -> list[str]:
             lines.append(f"  read ack register {describe_gas(s.read_ack_register)}")
             lines.append(f"  read ack preserve {s.read_ack_preserve:#x}, write {s.read_ack_write:#x}")
     elif isinstance(s, IaMachineCheck | IaCorrected | IaDeferredCheck):
-        if isinstance(s, IaCorrected | IaDeferredCheck):
+        if isinstance(s, IaCorrected):  # IaDeferredCheck extends it
             lines.append(f"  notify {describe_notify_type(s.notify_type)}")
         flags = n.flag_names(n.HEST_SOURCE_FLAGS, s.flags)
         lines.append(f"  {s.num_hardware_banks} hardware banks, flags {', '.join(flags) or 'none'}")

@@ -309,29 +309,10 @@ class GhesV2(Ghes):
 
 
 @layout
-class IaDeferredCheck(_Banked, _Notified):
-    """struct acpi_hest_ia_deferred_check (type 11): 48 bytes + 28 per bank."""
+class IaDeferredCheck(IaCorrected):
+    """struct acpi_hest_ia_deferred_check (type 11): laid out as the corrected source, 48 bytes + 28 per bank."""
 
     TYPE: ClassVar[int] = 11
-    type: _type
-    source_id: u16
-    reserved1: u16
-    flags: _src_flags
-    enabled: u8
-    records_to_preallocate: u32
-    max_sections_per_record: u32
-    notify_type: _notify_type
-    notify_length: u8
-    notify_config_write_enable: _cwe
-    notify_poll_interval: u32
-    notify_vector: u32
-    notify_polling_threshold_value: u32
-    notify_polling_threshold_window: u32
-    notify_error_threshold_value: u32
-    notify_error_threshold_window: u32
-    num_hardware_banks: u8
-    reserved2: Bytes[3]
-    banks: Tail
 
 
 @layout
