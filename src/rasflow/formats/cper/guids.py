@@ -30,6 +30,8 @@ CPER_SEC_CXL_MEM_MODULE = Guid("fe927475-dd59-4339-a586-79bab113b774")
 CPER_SEC_CXL_PHYS_SWITCH = Guid("77cf9271-9c02-470b-9fe4-bc7b75f2da97")
 CPER_SEC_CXL_VIRT_SWITCH = Guid("40d26425-3396-4c4d-a5da-3d47263af425")
 CPER_SEC_CXL_MLD_PORT = Guid("8dc44363-0c96-4710-b7bf-04bb99534c3f")
+CPER_SEC_NVIDIA = Guid("6d5244f2-2712-11ec-bea7-cb3fdb95c786")
+CPER_SEC_NVIDIA_EVENT = Guid("9068e568-6ca0-11f0-aeaf-159343591eac")
 
 # Notification types (record header notification_type)
 CPER_NOTIFY_CMC = Guid("2dce8bb1-bdd7-450e-b9ad-9cf4ebd4f890")

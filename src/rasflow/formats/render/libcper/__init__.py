@@ -63,6 +63,8 @@ LIBCPER_SECTIONS: dict[bytes, tuple[str, str, str | None]] = {
     g.CPER_SEC_CXL_PHYS_SWITCH: ("CXL Physical Switch Component Error", "CxlComponent", "cxl_component"),
     g.CPER_SEC_CXL_VIRT_SWITCH: ("CXL Virtual Switch Component Error", "CxlComponent", "cxl_component"),
     g.CPER_SEC_CXL_MLD_PORT: ("CXL MLD Port Component Error", "CxlComponent", "cxl_component"),
+    g.CPER_SEC_NVIDIA: ("NVIDIA", "Nvidia", "nvidia"),
+    g.CPER_SEC_NVIDIA_EVENT: ("NvidiaEvent", "NvidiaEvent", "nvidia"),
 }
 
 # cper-parse.c readable_names[] for the notification types
