@@ -1,0 +1,303 @@
+"""Instructions and tiny programs on a PE. Mixed into :class:`~.pe.PE`.
+
+A program is a list of instructions::
+
+    ("load", va)  ("store", va, value)  ("svc", imm)  ("hvc", imm)  ("smc", imm)
+    ("esb",)  ("sleep", ns)  ("loop", n, [body...])
+
+Each takes ``ns_per_insn`` of simulated time (``sleep`` takes ``ns`` and wakes early for
+an interrupt or SError, like WFI); ``loop`` is control flow and takes none. The program
+occupies addresses ``entry + 4*i`` (loops compiled in place), so ELR values are real
+instruction addresses. Pending asynchronous exceptions are taken at every instruction
+boundary. The program ends when it runs off its end, when software does not return to
+it (the PE is left at another EL or PC), or when the machine halts.
+
+``mmu(va)`` is software's translation: it returns a PA, ``(pa, ipa)`` when stage 2 is on
+(the IPA goes to HPFAR_EL2 for an abort taken to EL2), or None for a translation fault.
+
+Memory rules (the machine decides what a poisoned or broken access records):
+
+- a load from normal RAM that touches a poisoned granule takes a synchronous External
+  abort (EC 0x24/0x25, DFSC 0x10, SET from the error, FnV=0, FAR=VA, WnR=0) routed by
+  ``sea_target_el``, after the memory controller records the error;
+- a store to a poisoned granule completes; the line's later write-back raises an SError;
+- an access to device memory with an armed device error raises a (delayed) SError;
+- an access to an unbacked PA is a synchronous External abort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..formats.arm.esr import encode_esr
+from ..formats.arm.kernel import (
+    ESR_ELx_EC_DABT_CUR,
+    ESR_ELx_EC_DABT_LOW,
+    ESR_ELx_EC_HVC64,
+    ESR_ELx_EC_SMC64,
+    ESR_ELx_EC_SVC64,
+    ESR_ELx_EC_UNKNOWN,
+    ESR_ELx_FSC_FAULT_L,
+)
+from . import arch
+from .arch import HCR_TSC, SCR_HCE, SCR_SMD, sea_esr
+
+Mmu = Callable[[int], "int | tuple[int, int | None] | None"]
+LOAD, STORE, SVC, HVC, SMC, ESB, SLEEP, LOOP, ENDLOOP = range(9)
+_OPS = {"load": (LOAD, 1), "store": (STORE, 2), "svc": (SVC, 1), "hvc": (HVC, 1),
+        "smc": (SMC, 1), "esb": (ESB, 0), "sleep": (SLEEP, 1)}
+_CALL_ESR: dict[tuple[int, int], int] = {}
+ESR_UNDEFINED = encode_esr(EC=ESR_ELx_EC_UNKNOWN, IL=1)
+
+
+def compile_program(program: Sequence[tuple]) -> list[tuple]:
+    """Flatten a program into instructions; ``loop`` becomes LOOP ... ENDLOOP."""
+    out: list[tuple] = []
+
+    def emit(items: Sequence[tuple]) -> None:
+        for insn in items:
+            if not isinstance(insn, tuple) or not insn:
+                raise ValueError(f"instruction {insn!r} is not a tuple")
+            name, args = insn[0], insn[1:]
+            if name == "loop":
+                if len(args) != 2 or not isinstance(args[0], int) or args[0] < 0:
+                    raise ValueError(f"loop takes (n >= 0, body): {insn!r}")
+                start = len(out)
+                out.append((LOOP, args[0], 0))
+                emit(args[1])
+                out.append((ENDLOOP, start))
+                out[start] = (LOOP, args[0], len(out))
+                continue
+            op = _OPS.get(name)
+            if op is None:
+                raise ValueError(f"unknown instruction {name!r}; one of {', '.join(_OPS)}, loop")
+            if len(args) != op[1] or not all(isinstance(a, int) for a in args):
+                raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
+            out.append((op[0], *args))
+
+    emit(program)
+    return out
+
+
+def _call_esr(ec: int, imm: int) -> int:
+    v = _CALL_ESR.get((ec, imm))
+    if v is None:
+        v = _CALL_ESR[ec, imm] = encode_esr(EC=ec, IL=1, imm16=imm)
+    return v
+
+
+def _translate(mmu: Mmu | None, va: int) -> tuple[int | None, int | None]:
+    if mmu is None:
+        return va, None
+    t = mmu(va)
+    if type(t) is tuple:
+        return t[0], t[1]
+    return t, None
+
+
+class ProgramMixin:
+    """load/store/svc/hvc/smc/esb as PE methods, and :meth:`run` for a program."""
+
+    # --- instructions ---------------------------------------------------------------
+    def load(self, va: int, mmu: Mmu | None = None) -> int | None:
+        """LDR (64-bit) at the current PC: the value, or None if it took an abort."""
+        pa, ipa = _translate(mmu, va)
+        if pa is None:
+            self._translation_fault(va, ipa, wnr=0)
+            return None
+        machine = self.machine
+        if machine._armed_sea and self.index in machine._armed_sea:
+            self._sync_external_abort(va, ipa, machine._armed_sea.pop(self.index), wnr=0)
+            return None
+        mem = machine.memory
+        region = mem.region(pa)
+        if region is None:
+            self._sync_external_abort(va, ipa, "UER", wnr=0)
+            return None
+        if region.kind == "device":
+            machine.device_access(self, pa, write=False)
+            self.pc += 4
+            return mem.read_u64(pa)
+        granule = mem.poisoned_granule(pa, 8)
+        if granule is not None:
+            set_ = machine.consume_poison(self, granule)
+            self._sync_external_abort(va, ipa, set_, wnr=0)
+            return None
+        self.pc += 4
+        return mem.read_u64(pa)
+
+    def store(self, va: int, value: int, mmu: Mmu | None = None) -> bool:
+        """STR (64-bit) at the current PC; False if it took an abort."""
+        pa, ipa = _translate(mmu, va)
+        if pa is None:
+            self._translation_fault(va, ipa, wnr=1)
+            return False
+        machine = self.machine
+        region = machine.memory.region(pa)
+        if region is None:
+            self._sync_external_abort(va, ipa, "UER", wnr=1)
+            return False
+        if region.kind == "device":
+            machine.device_access(self, pa, write=True)
+        else:
+            granule = machine.memory.poisoned_granule(pa, 8)
+            if granule is not None:
+                machine.poison_writeback(self, granule)
+        machine.memory.write_u64(pa, value)
+        self.pc += 4
+        return True
+
+    def svc(self, imm: int = 0) -> None:
+        """SVC: to EL1 from EL0 (EL2 with HCR_EL2.TGE), else the current EL; ELR = next."""
+        target = arch.sync_target_el(self.regs["SCR_EL3"], self.regs["HCR_EL2"],
+                                     self.pstate.el, el2=self.el2)
+        self.take_exception(target, "sync", _call_esr(ESR_ELx_EC_SVC64, imm),
+                            return_address=self.pc + 4)
+
+    def hvc(self, imm: int = 0) -> None:
+        """HVC: to EL2 from EL1/EL2 (EL3 stays at EL3); UNDEFINED at EL0, with
+        SCR_EL3.HCE=0, or with EL2 disabled."""
+        el = self.pstate.el
+        if el == 0 or not self.regs["SCR_EL3"] & SCR_HCE or (el < 3 and not self.el2_enabled()):
+            self._undefined()
+            return
+        self.take_exception(max(el, 2), "sync", _call_esr(ESR_ELx_EC_HVC64, imm),
+                            return_address=self.pc + 4)
+
+    def smc(self, imm: int = 0) -> None:
+        """SMC: to EL3; trapped to EL2 from EL1 by HCR_EL2.TSC (ELR = the SMC); UNDEFINED
+        at EL0 or with SCR_EL3.SMD=1."""
+        el = self.pstate.el
+        if el == 1 and self.el2_enabled() and self.regs["HCR_EL2"] & HCR_TSC:
+            self.take_exception(2, "sync", _call_esr(ESR_ELx_EC_SMC64, imm),
+                                return_address=self.pc)
+            return
+        if el == 0 or self.regs["SCR_EL3"] & SCR_SMD:
+            self._undefined()
+            return
+        self.take_exception(3, "sync", _call_esr(ESR_ELx_EC_SMC64, imm),
+                            return_address=self.pc + 4)
+
+    def _undefined(self) -> None:
+        target = arch.sync_target_el(self.regs["SCR_EL3"], self.regs["HCR_EL2"],
+                                     self.pstate.el, el2=self.el2)
+        self.take_exception(target, "sync", ESR_UNDEFINED, return_address=self.pc)
+
+    def _sync_external_abort(self, va: int, ipa: int | None, set_: str, *, wnr: int) -> None:
+        """A synchronous External abort on this data access, routed by sea_target_el."""
+        from_el = self.pstate.el
+        target = self.sea_target_el(from_el)
+        esr = sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=self.machine.sea_ea)
+        self.take_exception(target, "sync", esr, va, return_address=self.pc,
+                            ipa=ipa if target == 2 else None, external_abort=True)
+
+    def _translation_fault(self, va: int, ipa: int | None, *, wnr: int) -> None:
+        """A stage 1 translation fault, level 3 (the mmu returned None)."""
+        from_el = self.pstate.el
+        target = arch.sync_target_el(self.regs["SCR_EL3"], self.regs["HCR_EL2"], from_el,
+                                     el2=self.el2)
+        esr = encode_esr(EC=ESR_ELx_EC_DABT_CUR if target == from_el else ESR_ELx_EC_DABT_LOW,
+                         IL=1, ISV=0, WnR=wnr, DFSC=ESR_ELx_FSC_FAULT_L(3))
+        self.take_exception(target, "sync", esr, va, return_address=self.pc)
+
+    def execute(self, insn: tuple, mmu: Mmu | None = None) -> Any:
+        """Execute one instruction now (no simulated time passes): pending unmasked
+        asynchronous exceptions first, as at an instruction boundary."""
+        if self.async_pending():
+            self._check_async()
+        code = compile_program([insn])
+        if len(code) != 1 or code[0][0] in (SLEEP, LOOP):
+            raise ValueError("execute() takes one load/store/svc/hvc/smc/esb")
+        return self._do(code[0], mmu)
+
+    def _do(self, op: tuple, mmu: Mmu | None) -> Any:
+        kind = op[0]
+        if kind == LOAD:
+            return self.load(op[1], mmu)
+        if kind == STORE:
+            return self.store(op[1], op[2], mmu)
+        if kind == SVC:
+            return self.svc(op[1])
+        if kind == HVC:
+            return self.hvc(op[1])
+        if kind == SMC:
+            return self.smc(op[1])
+        pc, el = self.pc, self.pstate.el
+        self.esb()
+        if self.pc == pc and self.pstate.el == el:
+            self.pc = pc + 4
+        return None
+
+    # --- programs -------------------------------------------------------------------
+    def run(self, program: Sequence[tuple], mmu: Mmu | None = None, *, el: int = 0,
+            entry: int = 0x40_0000, ns_per_insn: int = 1, daif: str = ""):
+        """Start ``program`` at ``entry`` in EL``el`` (SP_EL0 at EL0, SP_ELx above) with the
+        PSTATE.DAIF bits named in ``daif`` set; returns the engine Process, whose value is
+        why it ended: "done", "left" or "halted"."""
+        code = compile_program(program)
+        return self.engine.process(self._run(code, mmu, el, entry, ns_per_insn, daif),
+                                   name=f"{self.name}:program")
+
+    def _run(self, code, mmu, el, entry, ns, daif):
+        if self._runner is not None:
+            raise RuntimeError(f"{self.name} already runs a program")
+        ps = self.pstate
+        ps.el, ps.sp, ps.il = el, 0 if el == 0 else 1, False
+        ps.daif = 0
+        for c in daif.upper():
+            ps.daif |= {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I,
+                        "F": arch.SPSR_F}[c]
+        self.pc = entry
+        end = entry + 4 * len(code)
+        counters: dict[int, int] = {}
+        self._runner = code
+        machine = self.machine
+        self.trace("program_start", el=el, entry=entry, instructions=len(code))
+        reason = "done"
+        try:
+            while True:
+                if machine.halted:
+                    reason = "halted"
+                    break
+                if self.async_pending():
+                    self._check_async()
+                pc = self.pc
+                if ps.el != el or not entry <= pc < end:
+                    reason = "done" if ps.el == el and pc == end else "left"
+                    break
+                i = (pc - entry) >> 2
+                op = code[i]
+                kind = op[0]
+                if kind == LOOP:
+                    left = counters.get(i, op[1])
+                    if left == 0:
+                        counters.pop(i, None)
+                        self.pc = entry + 4 * op[2]
+                    else:
+                        counters[i] = left
+                        self.pc = pc + 4
+                    continue
+                if kind == ENDLOOP:
+                    counters[op[1]] -= 1
+                    self.pc = entry + 4 * op[1]
+                    continue
+                if kind == SLEEP:
+                    self.pc = pc + 4
+                    self._wake = wake = self.engine.event()
+                    self.engine.schedule(op[1], _wake_at, wake)
+                    yield wake
+                    self._wake = None
+                    continue
+                self._do(op, mmu)
+                yield ns
+        finally:
+            self._runner = None
+            self._wake = None
+        self.trace("program_end", reason=reason, pc=self.pc, el=ps.el)
+        return reason
+
+
+def _wake_at(wake) -> None:
+    if not wake.triggered:
+        wake.succeed()
