@@ -66,3 +66,12 @@ def test_run_until_and_determinism():
 
     assert trace_of(1) == trace_of(1) != trace_of(2)
     assert '"c":"cpu0","e":"tick"' in trace_of(1)
+
+
+def test_schedule_keywords_and_peek():
+    eng, seen = Engine(), []
+    assert eng.peek() is None
+    eng.schedule(30, lambda *, who: seen.append(who), who="fw")
+    assert eng.peek() == 30
+    eng.run()
+    assert seen == ["fw"] and eng.peek() is None

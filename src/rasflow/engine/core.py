@@ -106,9 +106,13 @@ class Engine:
     def _push(self, delay: int, fn: Callable[[], None], priority: int = NORMAL) -> None:
         heapq.heappush(self._queue, (self.now + delay, priority, next(self._seq), fn))
 
-    def schedule(self, delay: int, fn: Callable[..., None], *args: Any) -> None:
-        """Call ``fn(*args)`` ``delay`` ns from now (after events already due then)."""
-        self._push(delay, (lambda: fn(*args)) if args else fn)
+    def schedule(self, delay: int, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Call ``fn(*args, **kwargs)`` ``delay`` ns from now (after events already due then)."""
+        self._push(delay, (lambda: fn(*args, **kwargs)) if args or kwargs else fn)
+
+    def peek(self) -> int | None:
+        """The time of the next event, or None when nothing is scheduled."""
+        return self._queue[0][0] if self._queue else None
 
     def event(self) -> Event:
         return Event(self)
