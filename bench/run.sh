@@ -11,4 +11,5 @@ if ! .venv/bin/python -c "import cper" 2>/dev/null; then
   .venv/bin/pip install -q '.[bench]' || echo "could not build PyPI cper: no comparison"
 fi
 .venv/bin/python bench/bench_decode.py
+.venv/bin/python bench/bench_hw_fw.py
 RASFLOW_FUZZ_EXAMPLES=${RASFLOW_FUZZ_EXAMPLES:-100000} .venv/bin/python -m pytest -q -p no:cacheprovider tests/cper/test_fuzz.py
