@@ -111,3 +111,18 @@ def test_execute_runs_one_instruction_now(make_machine):
     with pytest.raises(ValueError):
         pe.execute(("sleep", 3))
     assert pe.pstate.daif & arch.SPSR_A == 0
+
+
+
+def test_an_immediate_serror_wakes_a_sleeping_program(make_machine):
+    """An SError signalled while a program sleeps is taken at once when unmasked (at EL0
+    with SCR_EL3.EA=0 and no AMO it is taken to EL1), not when the sleep ends."""
+    m = make_machine(firmware_first=False)
+    pe = m.pes[0]
+    el1 = Recorder("stay")
+    pe.install(1, el1)
+    pe.run([("sleep", 1000)], el=0)
+    m.engine.schedule(10, pe.raise_serror, 0x11)
+    m.engine.run(until=2000)
+    assert el1.entries and el1.entries[0].kind == "serror"
+    assert [e.time for e in m.engine.trace if e.name == "exception_entry"][0] == 10

@@ -262,6 +262,9 @@ class ProgramMixin:
                     break
                 if self.async_pending():
                     self._check_async()
+                    if machine.halted:  # the exception's handler halted the platform
+                        reason = "halted"
+                        break
                 pc = self.pc
                 if ps.el != el or not entry <= pc < end:
                     reason = "done" if ps.el == el and pc == end else "left"

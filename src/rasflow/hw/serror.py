@@ -84,6 +84,8 @@ class SErrorMixin:
             self._make_pending(syndrome, synchronizable, "signalled")
             if self._runner is None:
                 self._check_async()
+            else:
+                self._wake_up()  # a sleeping program takes it now, as it would an interrupt
             return
         item = [syndrome, synchronizable, True]
         self._inflight.append(item)
