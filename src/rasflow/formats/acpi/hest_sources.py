@@ -167,30 +167,6 @@ class IaNmi(_Source):
 
 
 @layout
-class AerRootPort(_Source):
-    """struct acpi_hest_aer_root (type 6): header + acpi_hest_aer_common + root_error_command, 48 bytes."""
-
-    TYPE: ClassVar[int] = 6
-    type: _type
-    source_id: u16
-    reserved1: u16
-    flags: _src_flags
-    enabled: u8
-    records_to_preallocate: u32
-    max_sections_per_record: u32
-    bus: u32
-    device: u16
-    function: u16
-    device_control: u16
-    reserved2: u16
-    uncorrectable_mask: u32
-    uncorrectable_severity: u32
-    correctable_mask: u32
-    advanced_capabilities: u32
-    root_error_command: u32
-
-
-@layout
 class AerEndpoint(_Source):
     """struct acpi_hest_aer (type 7): header + acpi_hest_aer_common, 44 bytes."""
 
@@ -214,26 +190,18 @@ class AerEndpoint(_Source):
 
 
 @layout
-class AerBridge(_Source):
+class AerRootPort(AerEndpoint):
+    """struct acpi_hest_aer_root (type 6): header + acpi_hest_aer_common + root_error_command, 48 bytes."""
+
+    TYPE: ClassVar[int] = 6
+    root_error_command: u32
+
+
+@layout
+class AerBridge(AerEndpoint):
     """struct acpi_hest_aer_bridge (type 8): header + acpi_hest_aer_common + 3 bridge registers, 56 bytes."""
 
     TYPE: ClassVar[int] = 8
-    type: _type
-    source_id: u16
-    reserved1: u16
-    flags: _src_flags
-    enabled: u8
-    records_to_preallocate: u32
-    max_sections_per_record: u32
-    bus: u32
-    device: u16
-    function: u16
-    device_control: u16
-    reserved2: u16
-    uncorrectable_mask: u32
-    uncorrectable_severity: u32
-    correctable_mask: u32
-    advanced_capabilities: u32
     uncorrectable_mask2: u32
     uncorrectable_severity2: u32
     advanced_capabilities2: u32
