@@ -19,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ..formats import arm
-from ..formats.arm.cper_fields import (
+from ..formats.cper import arm as carm
+from ..formats.cper import memory as cmem
+from ..formats.cper import names as cn
+from ..formats.cper.fields import (
     CPER_ARM_CTX_AARCH64_EL1,
     CPER_ERROR_STATUS,
     ERR_BUS,
@@ -28,9 +31,6 @@ from ..formats.arm.cper_fields import (
     ERR_TLB,
     arm_ctx_info,
 )
-from ..formats.cper import arm as carm
-from ..formats.cper import memory as cmem
-from ..formats.cper import names as cn
 
 # ea_handle.h: why the RAS handler runs
 ERROR_EA_ASYNC = 0

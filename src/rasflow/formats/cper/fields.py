@@ -7,8 +7,8 @@
   from register values by name (the names of ``ARM_CTX_REGS``), packed by the context
   type's declared register array.
 
-Kept beside the other Arm declarations because the EL3 firmware uses them to describe
-the PE (they may move to ``formats.cper`` with no change for their users).
+Declared with the Arm register mechanism (``formats.arm.register``), which every bit-field
+declaration in formats/ uses.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
-from ..cper import arm_names as an
-from ..cper.arm import CperArmCtxInfo
+from ..arm.register import Register, Table
 from ..errors import FormatError
-from .register import Register, Table
+from . import arm_names as an
+from .arm import CperArmCtxInfo
 
 # UEFI N.2.11 Error Status, bits 15:8 (cper.c cper_mem_err_status_str, libcper cper-utils)
 ERROR_STATUS_TYPES = Table({
