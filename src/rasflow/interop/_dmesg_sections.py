@@ -1,0 +1,463 @@
+"""One ``Error N`` entry of a kernel log: its lines back into a section and entry header.
+
+Used by ``dmesg.read_dmesg``; each printer of formats/render/kernel is inverted here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..formats.cper import arm as ac
+from ..formats.cper import arm_names as an
+from ..formats.cper import cxl_protocol as cx
+from ..formats.cper import firmware as fw
+from ..formats.cper import memory as m_
+from ..formats.cper import names as n
+from ..formats.cper import pcie as pc
+from ..formats.cper import proc_generic as pg
+from ..formats.cper.sections import RawSection, decode_section, section_class
+from ..formats.errors import FormatError
+from ..formats.layout import Guid
+from ..formats.render.kernel import KERNEL_SECTIONS
+
+_HEX = re.compile(r"([0-9a-f]{8}): ((?:[0-9a-f]{2,16}(?: |$))+)")
+_ARM_INFO_FLAGS = {"first error captured": 1, "last error captured": 2, "propagated error captured": 4,
+                   "overflow occurred, error info is incomplete": 8}
+_MEM_LOC = {"node": m_.CPER_MEM_VALID_NODE, "card": m_.CPER_MEM_VALID_CARD, "module": m_.CPER_MEM_VALID_MODULE,
+            "rank": m_.CPER_MEM_VALID_RANK_NUMBER, "bank": m_.CPER_MEM_VALID_BANK,
+            "device": m_.CPER_MEM_VALID_DEVICE, "column": m_.CPER_MEM_VALID_COLUMN,
+            "bit_position": m_.CPER_MEM_VALID_BIT_POSITION, "requestor_id": m_.CPER_MEM_VALID_REQUESTOR_ID,
+            "responder_id": m_.CPER_MEM_VALID_RESPONDER_ID, "target_id": m_.CPER_MEM_VALID_TARGET_ID}
+_MEM_ATTR = {"node": "node", "card": "card", "module": "module", "rank": "rank", "bank": "bank", "device": "device",
+             "column": "column", "bit_position": "bit_pos", "requestor_id": "requestor_id",
+             "responder_id": "responder_id", "target_id": "target_id"}
+_PROC = [("processor_type", r"(\d+), .*", "proc_type", pg.CPER_PROC_VALID_TYPE, 10),
+         ("processor_isa", r"(\d+), .*", "proc_isa", pg.CPER_PROC_VALID_ISA, 10),
+         ("error_type", r"0x([0-9a-f]+)", "proc_error_type", pg.CPER_PROC_VALID_ERROR_TYPE, 16),
+         ("operation", r"(\d+), .*", "operation", pg.CPER_PROC_VALID_OPERATION, 10),
+         ("flags", r"0x([0-9a-f]+)", "flags", pg.CPER_PROC_VALID_FLAGS, 16),
+         ("level", r"(\d+)", "level", pg.CPER_PROC_VALID_LEVEL, 10),
+         ("version_info", r"0x([0-9a-f]+)", "cpu_version", pg.CPER_PROC_VALID_VERSION, 16),
+         ("processor_id", r"0x([0-9a-f]+)", "proc_id", pg.CPER_PROC_VALID_ID, 16),
+         ("target_address", r"0x([0-9a-f]+)", "target_addr", pg.CPER_PROC_VALID_TARGET_ADDRESS, 16),
+         ("requestor_id", r"0x([0-9a-f]+)", "requestor_id", pg.CPER_PROC_VALID_REQUESTOR_ID, 16),
+         ("responder_id", r"0x([0-9a-f]+)", "responder_id", pg.CPER_PROC_VALID_RESPONDER_ID, 16),
+         ("IP", r"0x([0-9a-f]+)", "ip", pg.CPER_PROC_VALID_IP, 16)]
+_FW_TYPES = {v: k for k, v in fw.FW_ERR_REC_TYPE.items()}
+_CTX_TYPES = {v: k for k, v in an.ARM_REG_CTX.items()}
+# detail lines the kernel derives from error_info / bits already read (nothing new in them)
+_ARM_DERIVED = re.compile(r"(transaction type|(cache |TLB |bus )?error, operation type|operation type|cache level|"
+                          r"TLB level|affinity level at which|processor context|the error has|PC is|"
+                          r"Program execution|participation type|request timed out|address space|"
+                          r"memory access attributes|access mode)")
+
+
+def _bcd_byte(v: int) -> int:
+    """The byte whose bcd2bin is ``v`` (0..165)."""
+    for b in range(256):
+        if (b >> 4) * 10 + (b & 15) == v:
+            return b
+    raise ValueError(v)
+
+
+def _timestamp(precise: bool, text: str) -> int | None:
+    m = re.match(r"(\d\d)(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)$", text)
+    if not m:
+        return None
+    cent, year, mon, day, hh, mm, ss = (int(x) for x in m.groups())
+    vals = [ss, mm, hh, 0, day, mon, year, cent]
+    try:
+        b = [_bcd_byte(v) for v in vals]
+    except ValueError:
+        return None
+    b[3] = 1 if precise else 0
+    return int.from_bytes(bytes(b), "little")
+
+
+class SectionParser:
+    """The fields of one ``Error N`` entry as its lines give them."""
+
+    def __init__(self, where: str, severity: int, tstamp: tuple[bool, str] | None):
+        self.where, self.severity, self.tstamp = where, severity, tstamp
+        self.fru_id: Guid | None = None
+        self.fru_text: str | None = None
+        self.guid: Guid | None = None
+        self.kind = ""
+        self.f: dict[str, Any] = {}
+        self.v = 0
+        self.hex: dict[int, bytes] = {}
+        self.hex_target: dict[int, bytes] | None = None
+        self.length: int | None = None
+        self.problems: list[str] = []
+        self.err: list[dict[str, Any]] = []
+        self.ctx: list[dict[str, Any]] = []
+        self.vendor: dict[int, bytes] = {}
+        self.vendor_len: int | None = None
+        self.after = b""
+
+    def set_type(self, guid: bytes, *, unknown: bool = False) -> None:
+        self.guid = Guid(bytes(guid))
+        entry = KERNEL_SECTIONS.get(bytes(guid))
+        self.kind = "unknown" if unknown else (entry[2] if entry else "ia32x64")
+        self.hex_target = self.hex if self.kind in ("unknown", "firmware", "cxl") else None
+
+    def feed(self, b: str, where: str) -> bool:
+        m = _HEX.match(b)
+        if m and self.hex_target is not None:
+            words = m.group(2).split()
+            self.hex_target[int(m.group(1), 16)] = b"".join(int(w, 16).to_bytes(len(w) // 2, "little") for w in words)
+            return True
+        fn = getattr(self, f"_feed_{self.kind}", None)
+        if fn is None:
+            return False
+        return fn(b, where)
+
+    def _feed_unknown(self, b: str, where: str) -> bool:
+        m = re.match(r"section length: 0x([0-9a-f]+)$", b)
+        if m:
+            self.length = int(m.group(1), 16)
+            return True
+        return False
+
+    def _feed_memory(self, b: str, where: str) -> bool:
+        f = self.f
+        m = re.match(r"error_status: (?:.*\()?0x([0-9a-f]+)\)?$", b)
+        if m:
+            f["error_status"] = int(m.group(1), 16)
+            self.v |= m_.CPER_MEM_VALID_ERROR_STATUS
+            return True
+        m = re.match(r"physical_address(_mask)?: 0x([0-9a-f]+)$", b)
+        if m:
+            f["physical_addr_mask" if m.group(1) else "physical_addr"] = int(m.group(2), 16)
+            self.v |= m_.CPER_MEM_VALID_PA_MASK if m.group(1) else m_.CPER_MEM_VALID_PA
+            return True
+        m = re.match(r"error_type: (\d+), ", b)
+        if m:
+            f["error_type"] = int(m.group(1))
+            self.v |= m_.CPER_MEM_VALID_ERROR_TYPE
+            return True
+        m = re.match(r"DIMM location: (.*?)\s*$", b)
+        if m:
+            h = re.match(r"not present\. DMI handle: ?0x([0-9a-f]+)$", m.group(1))
+            f["mem_dev_handle"] = int(h.group(1), 16) if h else 0
+            self.v |= m_.CPER_MEM_VALID_MODULE_HANDLE
+            if not h:
+                self.problems.append(f"{where}: DIMM location {m.group(1)!r} was resolved through DMI; "
+                                     "the handle is not in the log (kept as 0)")
+            return True
+        pairs = re.findall(r"(\w+): ?(0x[0-9a-f]+|\d+)", b)
+        if pairs and pairs[0][0] in _MEM_LOC | {"bank_group": 0, "bank_address": 0, "row": 0, "chip_id": 0}:
+            bank, ext = f.get("bank", 0), f.get("extended", 0)
+            for k, val in pairs:
+                x = int(val, 0)
+                if k in _MEM_LOC:
+                    self.v |= _MEM_LOC[k]
+                    f[_MEM_ATTR[k]] = x
+                    bank = x if k == "bank" else bank
+                elif k == "bank_group":
+                    bank = (bank & 0xFF) | (x << 8)
+                    self.v |= m_.CPER_MEM_VALID_BANK_GROUP
+                elif k == "bank_address":
+                    bank = (bank & ~0xFF) | x
+                    self.v |= m_.CPER_MEM_VALID_BANK_ADDRESS
+                elif k == "row":
+                    f["row"] = x & 0xFFFF
+                    self.v |= m_.CPER_MEM_VALID_ROW
+                    if x > 0xFFFF:
+                        ext = (ext & ~3) | (x >> 16 & 3)
+                        self.v = (self.v & ~m_.CPER_MEM_VALID_ROW) | m_.CPER_MEM_VALID_ROW_EXT
+                elif k == "chip_id":
+                    ext = (ext & 0x1F) | (x << 5 & 0xE0)
+                    self.v |= m_.CPER_MEM_VALID_CHIP_ID
+                else:
+                    self.problems.append(f"{where}: unknown memory location field {k!r}")
+            f["bank"], f["extended"] = bank, ext
+            return True
+        return False
+
+    def _feed_pcie(self, b: str, where: str) -> bool:
+        f = self.f
+        pats = [
+            (r"port_type: (-?\d+), .*", pc.CPER_PCIE_VALID_PORT_TYPE, ("port_type",)),
+            (r"version: (\d+)\.(\d+)", pc.CPER_PCIE_VALID_VERSION, ("version_major", "version_minor")),
+            (r"command: 0x([0-9a-f]+), status: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_COMMAND_STATUS, ("command", "status")),
+            (r"device_id: ([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]+)", pc.CPER_PCIE_VALID_DEVICE_ID,
+             ("segment", "bus", "device", "function")),
+            (r"slot: (\d+)", pc.CPER_PCIE_VALID_DEVICE_ID, ("slot",)),
+            (r"secondary_bus: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_DEVICE_ID, ("secondary_bus",)),
+            (r"vendor_id: 0x([0-9a-f]+), device_id: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_DEVICE_ID,
+             ("vendor_id", "device_id")),
+            (r"class_code: ([0-9a-f]{6})", pc.CPER_PCIE_VALID_DEVICE_ID, ("class_code",)),
+            (r"serial number: 0x([0-9a-f]+), 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_SERIAL_NUMBER,
+             ("serial_number_lower", "serial_number_upper")),
+            (r"bridge: secondary_status: 0x([0-9a-f]+), control: 0x([0-9a-f]+)",
+             pc.CPER_PCIE_VALID_BRIDGE_CONTROL_STATUS, ("bridge_secondary_status", "bridge_control")),
+            (r"aer_cor_status: 0x([0-9a-f]+), aer_cor_mask: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_AER_INFO,
+             ("aer_cor_status", "aer_cor_mask")),
+            (r"aer_uncor_status: 0x([0-9a-f]+), aer_uncor_mask: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_AER_INFO,
+             ("aer_uncor_status", "aer_uncor_mask")),
+            (r"aer_uncor_severity: 0x([0-9a-f]+)", pc.CPER_PCIE_VALID_AER_INFO, ("aer_uncor_severity",)),
+            (r"TLP Header: ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8})", pc.CPER_PCIE_VALID_AER_INFO,
+             ("tlp0", "tlp1", "tlp2", "tlp3")),
+        ]
+        for pat, bit, names in pats:
+            m = re.match(pat + r"\s*$", b)
+            if m:
+                dec = pat.startswith(("port_type", "version", "slot"))
+                for k, val in zip(names, m.groups(), strict=True):
+                    f[k] = int(val, 10 if dec else 16)
+                self.v |= bit
+                return True
+        return False
+
+    def _feed_proc_generic(self, b: str, where: str) -> bool:
+        for key, pat, attr, bit, base in _PROC:
+            m = re.match(rf"{key}: {pat}$", b)
+            if m:
+                self.f[attr] = int(m.group(1), base)
+                self.v |= bit
+                return True
+        return ":" not in b  # cper_print_bits name lines: derived from error_type / flags
+
+    def _feed_cxl(self, b: str, where: str) -> bool:
+        f = self.f
+        pats = [
+            (r"agent_type: (\d+), .*", cx.PROT_ERR_VALID_AGENT_TYPE, ("agent_type",), 10),
+            (r"agent_address: ([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]+)", cx.PROT_ERR_VALID_AGENT_ADDRESS,
+             ("segment", "bus", "device", "function"), 16),
+            (r"rcrb_base_address: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_AGENT_ADDRESS, ("agent_addr",), 16),
+            (r"slot: (\d+)", cx.PROT_ERR_VALID_DEVICE_ID, ("slot",), 10),
+            (r"vendor_id: 0x([0-9a-f]+), device_id: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID,
+             ("vendor_id", "device_id"), 16),
+            (r"sub_vendor_id: 0x([0-9a-f]+), sub_device_id: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID,
+             ("subsystem_vendor_id", "subsystem_id"), 16),
+            (r"class_code: ([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID, ("class_code",), 16),
+            (r"lower_dw: 0x([0-9a-f]+), upper_dw: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_SERIAL_NUMBER,
+             ("lower_dw", "upper_dw"), 16),
+            (r"DVSEC length: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DVSEC, ("dvsec_len",), 16),
+            (r"Error log length: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_ERROR_LOG, ("err_len",), 16),
+            (r"cxl_ras_(uncor_status|uncor_mask|uncor_severity|cor_status|cor_mask): 0x([0-9a-f]+)", 0, None, 16),
+            (r"cap_control: 0x([0-9a-f]+)", 0, ("ras_cap_control",), 16),
+        ]
+        for pat, bit, names, base in pats:
+            m = re.match(pat + r"$", b)
+            if m:
+                if names is None:
+                    f["ras_" + m.group(1)] = int(m.group(2), 16)
+                else:
+                    f.update({k: int(v, base) for k, v in zip(names, m.groups(), strict=True)})
+                self.v |= bit
+                return True
+        targets = {"CXL DVSEC:": "dvsec", "Header Log Registers:": "hdrlog", "CXL Error Log:": None}
+        if b in targets:
+            if targets[b]:
+                self.hex_target = f.setdefault("hex_" + targets[b], {})
+            return True
+        return False
+
+    def _cxl(self) -> Any:
+        f = dict(self.f)
+        if "segment" in f:
+            f["agent_addr"] = f.pop("segment") << 24 | f.pop("bus") << 16 | f.pop("device") << 8 | f.pop("function")
+        elif "agent_addr" in f:
+            f.setdefault("agent_type", cx.RCH_DP)  # only an RCH downstream port prints rcrb_base_address
+        if "slot" in f:
+            f["slot"] <<= pc.CPER_PCIE_SLOT_SHIFT
+        dvsec = self._bytes(f.pop("hex_dvsec", {}), f.get("dvsec_len", 0), "DVSEC")[: f.get("dvsec_len", 0)]
+        ras = b"".join(f.pop("ras_" + k, 0).to_bytes(4, "little") for k in
+                       ("uncor_status", "uncor_mask", "uncor_severity", "cor_status", "cor_mask", "cap_control"))
+        ras += self._bytes(f.pop("hex_hdrlog", {}), 64, "header log") if self.v & cx.PROT_ERR_VALID_ERROR_LOG else bytes(64)
+        err_len = f.get("err_len", 0)
+        if any(ras[err_len:]):
+            self.after = ras[err_len:]  # the kernel read them from the memory after the section
+        if self.hex:
+            self.v |= cx.PROT_ERR_VALID_CAPABILITY
+        cap = self._bytes(self.hex, cx.CXL_CAP_LEN, "capability")[: cx.CXL_CAP_LEN] if self.hex else bytes(cx.CXL_CAP_LEN)
+        hdr = cx.CperSecProtErrHdr(valid_bits=self.v, capability=cap, **f)
+        return cx.CperSecCxlProtErr(hdr, dvsec, ras[:err_len].ljust(err_len, b"\0"))
+
+    def _feed_firmware(self, b: str, where: str) -> bool:
+        m = re.match(r"Firmware Error Record Type: (.+)$", b)
+        if m:
+            self.f["record_type"] = _FW_TYPES.get(m.group(1), 0xFF)
+            return True
+        m = re.match(r"Revision: (\d+)$", b)
+        if m:
+            self.f["revision"] = int(m.group(1))
+            return True
+        m = re.match(r"Record Identifier: (\S+)$", b)
+        if m:
+            if "-" in m.group(1):
+                self.f["record_identifier_guid"] = Guid.parse(m.group(1))
+            else:
+                self.f["record_identifier"] = int(m.group(1), 16)
+            return True
+        return False
+
+    def _feed_arm(self, b: str, where: str) -> bool:
+        f, err = self.f, self.err[-1] if self.err else None
+        m = re.match(r"(MIDR|Multiprocessor Affinity Register \(MPIDR\)|running state): 0x([0-9a-f]+)$", b)
+        if m:
+            key = {"MIDR": "midr", "running state": "running_state"}.get(m.group(1), "mpidr")
+            f[key] = int(m.group(2), 16)
+            self.v |= {"midr": 0, "mpidr": ac.CPER_ARM_VALID_MPIDR, "running_state": ac.CPER_ARM_VALID_RUNNING_STATE}[key]
+            return True
+        m = re.match(r"(error affinity level|Power State Coordination Interface state|ERR_INFO_NUM is|"
+                     r"section length)[: ]\s*(-?\d+)(?:, CPER size: \d+)?$", b)
+        if m:
+            key = {"error affinity level": "affinity_level", "ERR_INFO_NUM is": "bad_err_info_num",
+                   "section length": "bad_section_length"}.get(m.group(1), "psci_state")
+            f[key] = int(m.group(2)) & 0xFFFFFFFF
+            self.v |= ac.CPER_ARM_VALID_AFFINITY_LEVEL if key == "affinity_level" else 0
+            return True
+        if re.match(r"(section length is too (small|big)|firmware-generated error record is incorrect)$", b):
+            self.problems.append(f"{where}: the kernel reports a malformed ARM section: {b!r}")
+            return True
+        m = re.match(r"Error info structure (\d+):$", b)
+        if m:
+            self.err.append({"validation_bits": 0, "type": 0, "flags": 0, "multiple_error": 0})
+            self.hex_target = None
+            return True
+        if err is not None and not self.ctx and self.vendor_len is None:
+            m = re.match(r"num errors: (\d+)$", b)
+            if m:
+                err["multiple_error"] = max(int(m.group(1)) - 1, 0)
+                return True
+            if b in _ARM_INFO_FLAGS:
+                err["flags"] |= _ARM_INFO_FLAGS[b]
+                err["validation_bits"] |= ac.CPER_ARM_INFO_VALID_FLAGS
+                return True
+            m = re.match(r"error_type: (?:0x([0-9a-f]+): .*|(\d+), (.*))$", b)
+            if m:
+                # UEFI 2.9A bitmask (new kernels) or the older enumeration "0, cache error"
+                err["type"] = int(m.group(1), 16) if m.group(1) else 1 << (int(m.group(2)) + 1)
+                return True
+            m = re.match(r"(error_info|virtual fault address|physical fault address): 0x([0-9a-f]+)$", b)
+            if m:
+                key, bit = {"error_info": ("error_info", ac.CPER_ARM_INFO_VALID_ERR_INFO),
+                            "virtual fault address": ("virt_fault_addr", ac.CPER_ARM_INFO_VALID_VIRT_ADDR),
+                            "physical fault address": ("physical_fault_addr", ac.CPER_ARM_INFO_VALID_PHYSICAL_ADDR)}[m.group(1)]
+                err[key] = int(m.group(2), 16)
+                err["validation_bits"] |= bit
+                return True
+            if _ARM_DERIVED.match(b):
+                return True
+        m = re.match(r"Context info structure (\d+):$", b)
+        if m:
+            self.ctx.append({"type": 0, "regs": {}})
+            self.hex_target = self.ctx[-1]["regs"]
+            return True
+        m = re.match(r"register context type: (.+)$", b)
+        if m and self.ctx:
+            self.ctx[-1]["type"] = _CTX_TYPES.get(m.group(1), 0)
+            return True
+        m = re.match(r"Vendor specific error info has (\d+) bytes:$", b)
+        if m:
+            self.vendor_len = int(m.group(1))
+            self.hex_target = self.vendor
+            return True
+        return False
+
+    def _bytes(self, chunks: dict[int, bytes], length: int | None, what: str) -> bytes:
+        """Hexdump rows into bytes; rows the log lacks read as zeros (and are reported)."""
+        size = max([o + len(c) for o, c in chunks.items()] + [length or 0])
+        buf = bytearray(size)
+        for o, c in chunks.items():
+            buf[o:o + len(c)] = c
+        have = sum(len(c) for c in chunks.values())
+        if have < size:
+            self.problems.append(f"{self.where}: {what}: the log shows {have} of {size} bytes; the rest read as zero")
+        return bytes(buf)
+
+    def build(self) -> tuple[Any, dict[str, Any]]:
+        hdr: dict[str, Any] = {"error_severity": self.severity, "validation_bits": 0}
+        if self.fru_id is not None:
+            hdr["fru_id"] = self.fru_id
+            hdr["validation_bits"] |= n.CPER_SEC_VALID_FRU_ID
+        if self.fru_text is not None:
+            hdr["fru_text"] = self.fru_text.encode("latin-1", "replace")[:20].ljust(20, b"\0")
+            hdr["validation_bits"] |= n.CPER_SEC_VALID_FRU_TEXT
+        if self.tstamp is not None:
+            ts = _timestamp(*self.tstamp)
+            if ts is None:
+                self.problems.append(f"{self.where}: timestamp {self.tstamp[1]!r} not understood")
+            else:
+                hdr["time_stamp"] = ts
+                hdr["validation_bits"] |= n.ACPI_HEST_GEN_VALID_TIMESTAMP
+        if self.guid is None:
+            self.problems.append(f"{self.where}: section without a section type line")
+            return RawSection(Guid(), b"", "section type not in the log"), hdr
+        body = self._body()
+        if isinstance(body, RawSection):
+            hdr["section_type"] = body.guid
+        return body, hdr
+
+    def _body(self) -> Any:
+        f = self.f
+        if self.kind == "unknown":
+            data = self._bytes(self.hex, self.length, "section")
+            if section_class(self.guid) is not None:  # a GUID the printing kernel did not know yet
+                try:
+                    return decode_section(self.guid, data, 0, len(data), lenient=True)
+                except FormatError as e:
+                    self.problems.append(f"{self.where}: {e}")
+            return RawSection(self.guid, data)
+        if self.kind == "memory":
+            return m_.CperSecMemErr(validation_bits=self.v, **f)
+        if self.kind == "pcie":
+            aer = bytearray(96)
+            for off, k in ((4, "aer_uncor_status"), (8, "aer_uncor_mask"), (12, "aer_uncor_severity"),
+                           (16, "aer_cor_status"), (20, "aer_cor_mask"), (28, "tlp0"), (32, "tlp1"), (36, "tlp2"),
+                           (40, "tlp3")):
+                aer[off:off + 4] = f.pop(k, 0).to_bytes(4, "little")
+            if "class_code" in f:
+                f["class_code"] = f["class_code"].to_bytes(3, "little")
+            if "slot" in f:
+                f["slot"] <<= pc.CPER_PCIE_SLOT_SHIFT
+            if f.get("port_type", 0) < 0:
+                f["port_type"] &= 0xFFFFFFFF
+            return pc.CperSecPcie(validation_bits=self.v, aer_info=bytes(aer), **f)
+        if self.kind == "proc_generic":
+            return pg.CperSecProcGeneric(validation_bits=self.v, **f)
+        if self.kind == "firmware":
+            rev = f.get("revision", 0)
+            start = {0: 16, 1: 8}.get(rev, 32)
+            tail = self._bytes(self.hex, None, "trailing data") if self.hex else b""
+            guid = f.get("record_identifier_guid", Guid())
+            if rev == 1 and tail:
+                f["record_identifier"] = int.from_bytes(tail[:8].ljust(8, b"\0"), "little")
+                guid, tail = Guid(tail[8:24].ljust(16, b"\0")), tail[24:]
+            elif rev == 0 and tail:
+                guid, tail = Guid(tail[:16].ljust(16, b"\0")), tail[16:]
+            del start
+            return fw.CperSecFwErrRecRef(record_type=f.get("record_type", 0), revision=rev,
+                                         record_identifier=f.get("record_identifier", 0),
+                                         record_identifier_guid=guid, tail=tail)
+        if self.kind == "arm":
+            return self._arm()
+        if self.kind == "cxl":
+            return self._cxl()
+        self.problems.append(f"{self.where}: {self.kind} section: fields are not read from the log")
+        return RawSection(self.guid, b"", f"{self.kind} fields not read from the log")
+
+    def _arm(self) -> Any:
+        f = dict(self.f)
+        bad_len, bad_num = f.pop("bad_section_length", None), f.pop("bad_err_info_num", None)
+        errs = tuple(ac.CperArmErrInfo(version=0, length=32, **e) for e in self.err)
+        ctxs = []
+        for c in self.ctx:
+            regs = self._bytes(c["regs"], None, "context registers")
+            ctxs.append(ac.CperArmCtxInfo(version=0, type=c["type"], size=len(regs), regs=regs))
+        vendor = self._bytes(self.vendor, self.vendor_len, "vendor data") if self.vendor_len is not None else b""
+        sec = ac.CperSecProcArm(validation_bits=self.v, err_info_num=len(errs), context_info_num=len(ctxs),
+                                err_info=errs, context_info=tuple(ctxs), vendor_specific=vendor, **f)
+        sec = sec._replace(section_length=sec.nbytes)
+        if bad_len is not None or bad_num is not None:
+            self.problems.append(f"{self.where}: malformed ARM section (section_length {bad_len}, "
+                                 f"ERR_INFO_NUM {bad_num}); kept the header fields the log shows")
+        return sec
+
+
+def new_section(where: str, severity: int, tstamp: tuple[bool, str] | None) -> SectionParser:
+    return SectionParser(where, severity, tstamp)
