@@ -125,3 +125,35 @@ def test_decode_tables_directory_with_boot_error_region(tmp_path):
     r = run("decode", str(tmp_path), "--format", "kernel")
     assert r.returncode == 0, r.stderr
     assert b"physical_address: 0x0000000001234000" in r.stdout and b"boot error region, 1 status block" in r.stdout
+
+
+@pytest.mark.skipif(not VECTORS.is_dir(), reason="../shared/vectors is absent")
+def test_decode_detects_each_container_in_a_mixed_folder(tmp_path):
+    picks = {
+        "dmesg.txt": VECTORS / "realworld/dmesg/05-arm64-guest-sea-memory-error-memory-failure.txt",
+        "hest.txt": VECTORS / "realworld/tables/04-fwts-test-hest-0001-handcrafted-hp-proliant-hest.acpidump.txt",
+        "block.bin": VECTORS / "kernel/arm.all.1.estatus.bin",
+        "record.cper": VECTORS / "libcper/generated/memory.all.1.cper",
+    }
+    for name, src in picks.items():
+        (tmp_path / name).write_bytes(src.read_bytes())
+    r = run("decode", *(str(tmp_path / n) for n in picks))
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "dmesg: 1 decoded, 0 skipped" in err and "acpidump: 1 decoded" in err
+    assert "Generic Error Status Block" in out and "CPER record" in out and "HEST: 188 bytes" in out
+
+
+def test_inject_dry_runs(tmp_path):
+    from rasflow.formats import cper
+    from rasflow.formats.cper.memory import CPER_MEM_VALID_PA, CperSecMemErr
+
+    (tmp_path / "b.bin").write_bytes(cper.build_estatus(
+        [CperSecMemErr(validation_bits=CPER_MEM_VALID_PA, physical_addr=0x4000)], error_severity=0).encode())
+    q = run("inject", "qemu", str(tmp_path / "b.bin"), "--dry-run")
+    assert q.returncode == 0 and b'"execute": "inject-ghes-v2-error"' in q.stdout
+    e = run("inject", "einj", "MEMORY_UNCORRECTABLE", "--address", "0x80001000", "--dry-run",
+            "--base", str(tmp_path / "no-einj"))
+    assert e.returncode == 0 and b"error_inject" in e.stdout
+    bad = run("inject", "einj", "nonsense", "--dry-run")
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1

@@ -21,16 +21,24 @@ class UserError(Exception):
     """A bad argument or input: printed as one line, exit status 2."""
 
 
+def read_raw(name: str) -> bytes:
+    """The bytes of a file or of stdin (``-``), as they are."""
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as e:
+        raise UserError(f"{name}: {e.strerror}") from None
+
+
 def read_input(name: str) -> bytes:
     """The bytes of a file or of stdin (``-``); hex or base64 text is converted."""
-    if name == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        try:
-            raw = Path(name).read_bytes()
-        except OSError as e:
-            raise UserError(f"{name}: {e.strerror}") from None
-    return text_to_bytes(raw, name)
+    return text_to_bytes(read_raw(name), name)
+
+
+def looks_like_text(raw: bytes) -> bool:
+    """Printable ASCII and whitespace only (binary records always hold other bytes)."""
+    return bool(_TEXT.match(raw[:65536]))
 
 
 def text_to_bytes(raw: bytes, name: str = "input") -> bytes:

@@ -10,13 +10,14 @@ from importlib import resources
 from pathlib import Path
 
 from ..formats.errors import FormatError
-from .common import UserError, fail, read_input
+from .common import UserError, fail, looks_like_text, read_raw, text_to_bytes
 
 REGISTER_KINDS = (
     "esr", "hcr", "scr", "disr", "vdisr", "vsesr", "errstatus", "erraddr", "errfr", "errctlr",
     "errmisc0", "midr", "mpidr", "spsr", "sctlr", "isr",
 )
 ACPI_SIGNATURES = (b"HEST", b"BERT", b"EINJ")
+KINDS = ("auto", "cper", "estatus", "acpi", "dmesg", "acpidump", "qmp", "redfish", "rasdaemon")
 FORMATS = ("text", "json", "libcper-json", "kernel")
 
 
@@ -28,8 +29,10 @@ def parser() -> argparse.ArgumentParser:
         "rasflow decode esr 0x96000050.",
     )
     p.add_argument("inputs", nargs="*", help="files, a directory of ACPI tables, '-', or KIND VALUE for a register")
-    p.add_argument("--as", dest="kind", choices=("auto", "cper", "estatus", "acpi"), default="auto",
-                   help="what the input is (default: detected)")
+    p.add_argument("--as", dest="kind", choices=KINDS, default="auto",
+                   help="what the input is (default: detected): a CPER record, a status block, an ACPI "
+                   "table, a kernel log (dmesg), an ACPI text dump (acpidump/acpiview/iasl/xp), "
+                   "QEMU inject-ghes-v2-error QMP, a Redfish LogEntry, a rasdaemon database")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--json", action="store_true", help="same as --format json")
     p.add_argument("--lenient", action="store_true", help="keep what can be read and list the problems")
@@ -52,18 +55,56 @@ def main(argv: Sequence[str]) -> int:
         for name in args.inputs:
             if name != "-" and Path(name).is_dir():
                 return _tables_dir(name, fmt, args)
-            sources.append((name, read_input(name)))
+            sources.append((name, read_raw(name)))
     except UserError as e:
         return fail("decode", e)
     if not sources:
         return fail("decode", UserError("nothing to decode: give a FILE, '-', KIND VALUE or --sample"))
     status = 0
-    for name, data in sources:
+    for name, raw in sources:
+        title = name if len(sources) > 1 else None
         try:
-            _emit(_decode_bytes(data, args), fmt, args, name if len(sources) > 1 else None)
-        except (FormatError, UserError) as e:
+            container = _container_kind(raw, args.kind)
+            if container is not None:
+                status = max(status, _emit_container(raw, container, name, fmt, args, title))
+            else:
+                _emit(_decode_bytes(text_to_bytes(raw, name), args), fmt, args, title)
+        except FormatError as e:
             status = fail("decode", e, name)
+        except UserError as e:  # already names the input
+            status = fail("decode", e)
     return status
+
+
+def _container_kind(raw: bytes, kind: str) -> str | None:
+    """A reader kind for containers (logs, dumps, JSON, databases); None for bytes we decode directly."""
+    from ..interop.readers import READERS, detect
+
+    if kind in READERS:
+        return kind
+    if kind != "auto" or (not looks_like_text(raw) and (raw[:4] == b"CPER" or raw[:4] in ACPI_SIGNATURES)):
+        return None
+    return detect(raw)
+
+
+def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str | None) -> int:
+    """Every object a container reader found, then what it skipped (counted, on stderr)."""
+    from ..interop.readers import read_any
+
+    found = read_any(raw, kind=kind, source=name)
+    if title and fmt == "text":
+        print(f"== {title} ({kind})")
+    for item in found.items:
+        if fmt == "text":
+            print(f"-- {item.where}")
+        _emit(item.obj, fmt, args, None)
+        for p in item.problems:
+            print(f"   problem: {p}", file=sys.stderr)
+    for s in found.skipped:
+        print(f"rasflow decode: {name}: skipped {s}", file=sys.stderr)
+    print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.skipped)} skipped",
+          file=sys.stderr)
+    return 0 if found.items or not found.skipped else 2
 
 
 def _decode_bytes(data: bytes, args):
@@ -103,10 +144,12 @@ def _emit(obj, fmt: str, args, title: str | None) -> None:
         from ..formats.cper.describe import describe
 
         print("\n".join(describe(obj)))
-    else:
+    elif hasattr(obj, "SIGNATURE") or getattr(obj, "kind", "").startswith("acpi"):
         from ..formats.acpi import describe as acpi_describe
 
         print("\n".join(acpi_describe(obj)))
+    else:  # a single structure (e.g. a HEST source from a partial dump)
+        print("\n".join(obj.describe()))
 
 
 def _tables_dir(path: str, fmt: str, args) -> int:
