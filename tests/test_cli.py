@@ -140,7 +140,7 @@ def test_decode_detects_each_container_in_a_mixed_folder(tmp_path):
     r = run("decode", *(str(tmp_path / n) for n in picks))
     out, err = r.stdout.decode(), r.stderr.decode()
     assert r.returncode == 0, err
-    assert "dmesg: 1 decoded, 0 skipped" in err and "acpidump: 1 decoded" in err
+    assert "dmesg: 1 decoded, 2 events, 0 skipped" in err and "acpidump: 1 decoded" in err
     assert "Generic Error Status Block" in out and "CPER record" in out and "HEST: 188 bytes" in out
 
 

@@ -100,11 +100,14 @@ def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str
         _emit(item.obj, fmt, args, None)
         for p in item.problems:
             print(f"   problem: {p}", file=sys.stderr)
+    if fmt == "text":
+        for ev in found.events:
+            print(f"event: {ev}")
     for s in found.skipped:
         print(f"rasflow decode: {name}: skipped {s}", file=sys.stderr)
-    print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.skipped)} skipped",
-          file=sys.stderr)
-    return 0 if found.items or not found.skipped else 2
+    print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.events)} events, "
+          f"{len(found.skipped)} skipped", file=sys.stderr)
+    return 0 if found.items or found.events or not found.skipped else 2
 
 
 def _decode_bytes(data: bytes, args):

@@ -96,4 +96,23 @@ def _generic(kind: str, r: Any) -> Found:
                  list(getattr(r, "events", [])))
 
 
-_ADAPT = {"dmesg": _dmesg, "acpidump": _acpidump}
+def _redfish(kind: str, r: Any) -> Found:
+    items = [Item(e.record, e.path) for e in r.entries]
+    return Found(kind, items, [_where_reason(s) for s in r.skipped])
+
+
+def _rasdaemon(kind: str, r: Any) -> Found:
+    """Rows that carry a CPER section become records; the others (mc_event, aer_event,
+    memory_failure_event, ras-mc-ctl text) are events."""
+    from .rasdaemon import to_record
+
+    items, events = [], []
+    for ev in r.events:
+        if ev.section is not None:
+            items.append(Item(to_record(ev), f"{ev.table}[id={ev.id}]"))
+        else:
+            events.append(ev)
+    return Found(kind, items, [_where_reason(s) for s in r.skipped], events)
+
+
+_ADAPT = {"dmesg": _dmesg, "acpidump": _acpidump, "redfish": _redfish, "rasdaemon": _rasdaemon}

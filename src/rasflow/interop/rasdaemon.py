@@ -1,0 +1,458 @@
+"""rasdaemon's SQLite database (ras-record.c, v0.8.5 and v0.6.8) and ras-mc-ctl's text.
+
+    res = read_rasdaemon(db_bytes)        # RasEvent per row; ARM rows rebuild the section
+    db = write_rasdaemon(records)         # bytes of a DB ras-mc-ctl --summary/--errors reads
+    res = read_rasdaemon(text)            # ras-mc-ctl --summary/--errors output (see _text)
+
+A record's sections become rows the way the kernel hands them to rasdaemon: ARM
+processor -> ``arm_event`` (trace event arm_event: mpidr/affinity/running_state/psci_state,
+the 32-byte error-info entries, context and vendor bytes; ``midr`` is not stored),
+memory -> ``mc_event`` (as ghes_edac reports it), PCIe with device id and AER info
+valid -> ``aer_event`` (what ghes_handle_aer passes on), anything else (a PCIe section
+without them included, so nothing is dropped) -> ``non_standard_event`` (GUID, FRU id/text, severity, the section's bytes).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..formats import cper
+from ..formats.cper.arm import CTX_HEAD, CperSecProcArm, CperSecProcArmHeader
+from ..formats.cper.arm_names import ARM_ERR_TYPE_BITS, ARM_INFO_FLAGS
+from ..formats.cper.memory import MEM_ERR_TYPE, CperSecMemErr
+from ..formats.cper.pcie import CperSecPcie
+from ..formats.cper.sections import RawSection, decode_section
+from ..formats.cper.timestamp import encode_timestamp
+from ..formats.errors import FormatError
+from ..formats.layout import Guid
+
+SQLITE_MAGIC = b"SQLite format 3\0"
+DB_PATH = "/var/lib/rasdaemon/ras-mc_event.db"
+PK, T, I, B = "INTEGER PRIMARY KEY", "TEXT", "INTEGER", "BLOB"  # noqa: E741
+
+# ras-record.c: column names and SQLite types, in table order
+ARM_V068 = [("id", PK), ("timestamp", T), ("error_count", I), ("affinity", I), ("mpidr", I),
+            ("running_state", I), ("psci_state", I), ("err_info", B), ("context_info", B), ("vendor_info", B)]
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "mc_event": [("id", PK), ("timestamp", T), ("err_count", I), ("err_type", T), ("err_msg", T), ("label", T),
+                 ("mc", I), ("top_layer", I), ("middle_layer", I), ("lower_layer", I), ("address", I),
+                 ("grain", I), ("syndrome", I), ("driver_detail", T)],
+    "aer_event": [("id", PK), ("timestamp", T), ("dev_name", T), ("err_type", T), ("err_msg", T)],
+    "non_standard_event": [("id", PK), ("timestamp", T), ("sec_type", B), ("fru_id", B), ("fru_text", T),
+                           ("severity", T), ("error", B)],
+    "arm_event": ARM_V068 + [("error_type", T), ("error_flags", T), ("error_info", I),
+                             ("virt_fault_addr", I), ("phy_fault_addr", I)],
+    "memory_failure_event": [("id", PK), ("timestamp", T), ("pfn", T), ("page_type", T), ("action_result", T)],
+}
+# tables rasdaemon also creates; written empty so ras-mc-ctl's queries find them
+EXTRA_TABLES: dict[str, list[tuple[str, str]]] = {
+    "extlog_event": [("id", PK), ("timestamp", T), ("etype", I), ("error_count", I), ("severity", I),
+                     ("address", I), ("fru_id", B), ("fru_text", T), ("cper_data", B)],
+    "devlink_event": [("id", PK), ("timestamp", T), ("bus_name", T), ("dev_name", T), ("driver_name", T),
+                      ("reporter_name", T), ("msg", T)],
+    "disk_errors": [("id", PK), ("timestamp", T), ("dev", T), ("sector", I), ("nr_sector", I), ("error", T),
+                    ("rwbs", T), ("cmd", T)],
+    "mce_record": [("id", PK), ("timestamp", T)] + [(c, I) for c in (
+        "mcgcap", "mcgstatus", "status", "addr", "misc", "ip", "tsc", "walltime", "cpu", "cpuid", "apicid",
+        "socketid", "cs", "bank", "cpuvendor")] + [(c, T) for c in (
+        "bank_name", "error_msg", "mcgstatus_msg", "mcistatus_msg", "user_action", "mc_location")],
+}
+U64 = {"mpidr", "error_info", "virt_fault_addr", "phy_fault_addr", "address", "grain", "syndrome"}
+EPOCH = "1970-01-01 00:00:00 +0000"
+SEV_TEXT = {0: "recoverable", 1: "fatal", 2: "corrected", 3: "informational"}  # rasdaemon err_severity()
+MC_TYPE = {0: "Uncorrected", 1: "Fatal", 2: "Corrected", 3: "Info"}
+# cper_severity_to_aer(): recoverable -> non-fatal, corrected -> correctable, else fatal
+AER_TYPE = {0: "Uncorrected (Non-Fatal)", 1: "Uncorrected (Fatal)", 2: "Corrected", 3: "Uncorrected (Fatal)"}
+AER_COR = {0: "Receiver Error", 6: "Bad TLP", 7: "Bad DLLP", 8: "RELAY_NUM Rollover", 12: "Replay Timer Timeout",
+           13: "Advisory Non-Fatal", 14: "Corrected Internal Error", 15: "Header Log Overflow"}
+AER_UNCOR = {0: "Undefined", 4: "Data Link Protocol", 5: "Surprise Down Error", 12: "Poisoned TLP",
+             13: "Flow Control Protocol", 14: "Completion Timeout", 15: "Completer Abort",
+             16: "Unexpected Completion", 17: "Receiver Overflow", 18: "Malformed TLP", 19: "ECRC",
+             20: "Unsupported Request", 21: "ACS Violation", 22: "Uncorrectable Internal Error",
+             23: "MC Blocked TLP", 24: "AtomicOp Egress Blocked", 25: "TLP Prefix Blocked Error",
+             26: "Poisoned TLP Egress Blocked"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    where: str
+    reason: str
+
+
+@dataclass
+class RasEvent:
+    """One row: its table, its columns (unsigned ints, ``id`` apart), and the CPER section
+    rebuilt from it (arm_event, non_standard_event) or None."""
+
+    table: str
+    row: dict[str, Any]
+    id: int | None = None
+    section: Any = None
+
+    def __eq__(self, other: object) -> bool:  # rows compare by content, not by id
+        return isinstance(other, RasEvent) and (self.table, self.row) == (other.table, other.row)
+
+
+@dataclass
+class RasdaemonResult:
+    events: list[RasEvent] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    tables: dict[str, str] = field(default_factory=dict)  # table -> schema version / "absent"
+    summary: list[dict[str, Any]] = field(default_factory=list)  # ras-mc-ctl --summary counts
+
+    @property
+    def records(self) -> list[cper.CperRecord]:
+        """A one-section CPER record per event that carries a section (see to_record)."""
+        return [to_record(e) for e in self.events if e.section is not None]
+
+
+def memory_failure_event(pfn: int, page_type: str, action_result: str, ts: str = EPOCH) -> RasEvent:
+    """A memory_failure_event row as ras-memory-failure-handler.c stores it (pfn as ``%#llx``)."""
+    return RasEvent("memory_failure_event",
+                    {"timestamp": ts, "pfn": f"{pfn:#x}", "page_type": page_type, "action_result": action_result})
+
+
+def _ts_u64(ts: str) -> int | None:
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)", ts or "")
+    if not m or ts == EPOCH:
+        return None
+    try:
+        return encode_timestamp(*map(int, m.groups()))
+    except FormatError:
+        return None
+
+
+def to_record(ev: RasEvent) -> cper.CperRecord:
+    """The event's section in a one-section record: non_standard_event keeps its GUID, FRU
+    id/text and severity; arm_event stores no severity, so the record says recoverable (0)."""
+    if ev.section is None:
+        raise ValueError(f"{ev.table} row {ev.id} carries no CPER section")
+    sev, fields = 0, {}
+    if ev.table == "non_standard_event":
+        sev = {v: k for k, v in SEV_TEXT.items()}.get(ev.row.get("severity"), 0)
+        fid, ftext = ev.row.get("fru_id") or b"", (ev.row.get("fru_text") or "").encode("latin-1")[:20]
+        fields = {"section_type": Guid(ev.row["sec_type"]), "fru_text": ftext.ljust(20, b"\0"),
+                  "validation_bits": (1 if any(fid) else 0) | (2 if ftext else 0)}
+        if len(fid) == 16:
+            fields["fru_id"] = Guid(fid)
+    return cper.build_record([(ev.section, fields)], error_severity=sev, timestamp=_ts_u64(ev.row.get("timestamp")),
+                             record_id=ev.id or 0).with_lengths()
+
+
+def sniff_rasdaemon(data: bytes) -> bool:
+    """A SQLite file with an mc_event table, or ras-mc-ctl --summary/--errors text."""
+    if data.startswith(SQLITE_MAGIC):
+        return b"mc_event" in data[:1 << 20]
+    lines = {ln.strip() for ln in data[:65536].decode("utf-8", "replace").splitlines()}
+    return any(h in lines for h in _HEADINGS if h != "Disk errors") or any(_NONE.match(ln) for ln in lines)
+
+
+# ---- records -> rows -------------------------------------------------------------------
+
+def _ts(rec: cper.CperRecord) -> str:
+    t = rec.timestamp
+    if t is None:
+        return EPOCH
+    return (f"{t.century * 100 + t.year:04d}-{t.month:02d}-{t.day:02d} "
+            f"{t.hours:02d}:{t.minutes:02d}:{t.seconds:02d} +0000")
+
+
+def _names(value: int, table: dict[int, str]) -> str:
+    return "|".join(n for b, n in table.items() if value >> b & 1)
+
+
+def arm_row(sec: CperSecProcArm, ts: str = EPOCH) -> dict[str, Any]:
+    """The arm_event row rasdaemon stores for an ARM processor section (trace arm_event)."""
+    v = sec.validation_bits
+    first = sec.err_info[0] if sec.err_info else None
+    return {
+        "timestamp": ts, "error_count": len(sec.err_info),
+        "affinity": sec.affinity_level if v & 2 else 0xFF, "mpidr": sec.mpidr if v & 1 else (1 << 64) - 1,
+        "running_state": sec.running_state if v & 4 else 0xFFFFFFFF,
+        "psci_state": sec.psci_state if v & 4 else 0xFFFFFFFF,
+        "err_info": b"".join(e.encode() for e in sec.err_info),
+        "context_info": b"".join(c.encode() for c in sec.context_info), "vendor_info": sec.vendor_specific,
+        "error_type": _names(first.type, ARM_ERR_TYPE_BITS) if first else "",
+        "error_flags": _names(first.flags, ARM_INFO_FLAGS) if first else "",
+        "error_info": first.error_info if first else 0, "virt_fault_addr": first.virt_fault_addr if first else 0,
+        "phy_fault_addr": first.physical_fault_addr if first else 0,
+    }
+
+
+def arm_section(row: dict[str, Any], where: str = "arm_event") -> CperSecProcArm:
+    """Rebuild the ARM processor section from an arm_event row (midr is not stored: 0)."""
+    err, ctx, ven = (row.get(k) or b"" for k in ("err_info", "context_info", "vendor_info"))
+    if len(err) % 32:
+        raise FormatError(f"{len(err)} bytes is not a whole number of 32-byte entries",
+                          path=f"{where}.err_info", offset=len(err) - len(err) % 32, need=32 - len(err) % 32)
+    n_ctx, pos = 0, 0
+    while pos < len(ctx):
+        if pos + CTX_HEAD.size > len(ctx):
+            raise FormatError("context header cut short", path=f"{where}.context_info", offset=pos)
+        pos += CTX_HEAD.size + CTX_HEAD.unpack_from(ctx, pos)[2]
+        n_ctx += 1
+    if pos != len(ctx):
+        raise FormatError(f"context {n_ctx - 1} runs {pos - len(ctx)} bytes past the blob",
+                          path=f"{where}.context_info", offset=len(ctx))
+    mpidr, aff, rs = row["mpidr"], row["affinity"], row["running_state"]
+    valid = (mpidr != (1 << 64) - 1) | (aff != 0xFF) << 1 | (rs != 0xFFFFFFFF) << 2 | bool(ven) << 3
+    size = CperSecProcArmHeader.SIZE + len(err) + len(ctx) + len(ven)
+    head = CperSecProcArmHeader.STRUCT.pack(
+        valid, len(err) // 32, n_ctx, size, aff if valid & 2 else 0, b"\0\0\0", mpidr if valid & 1 else 0, 0,
+        rs if valid & 4 else 0, row["psci_state"] if valid & 4 else 0)
+    try:
+        return CperSecProcArm.decode(head + err + ctx + ven)
+    except FormatError as e:
+        raise e.within(where) from None
+
+
+def _mc_row(sec: CperSecMemErr, sev: int, ts: str) -> dict[str, Any]:
+    v = sec.validation_bits
+    loc = " ".join(f"{k}:{getattr(sec, k)}" for b, k in ((3, "node"), (4, "card"), (5, "module"), (20, "rank"),
+                                                          (6, "bank"), (7, "device"), (8, "row"), (9, "column"),
+                                                          (10, "bit_pos")) if v >> b & 1)
+    mask = sec.physical_addr_mask if v & 4 else 0
+    return {"timestamp": ts, "err_count": 1, "err_type": MC_TYPE.get(sev, "Info"),
+            "err_msg": MEM_ERR_TYPE.get(sec.error_type, "unknown") if v >> 14 & 1 else "unknown error",
+            "label": "unknown memory", "mc": 0, "top_layer": -1, "middle_layer": -1, "lower_layer": -1,
+            "address": sec.physical_addr if v & 2 else 0,
+            "grain": ((~mask & ((1 << 64) - 1)) + 1) & ((1 << 64) - 1) if mask else 1, "syndrome": 0,
+            "driver_detail": f"APEI location: {loc}" + (f" status(0x{sec.error_status:016x})" if v & 1 else "")}
+
+
+def _aer_row(sec: CperSecPcie, sev: int, ts: str) -> dict[str, Any]:
+    aer = sec.aer  # pci_print_aer traces status & ~mask
+    if sev == 2:
+        msg = _names(aer.cor_status & ~aer.cor_mask, AER_COR)
+    else:
+        msg = _names(aer.uncor_status & ~aer.uncor_mask, AER_UNCOR)
+    return {"timestamp": ts, "dev_name": f"{sec.segment:04x}:{sec.bus:02x}:{sec.device:02x}.{sec.function:x}",
+            "err_type": AER_TYPE.get(sev, "Corrected"), "err_msg": msg.replace("|", ", ")}
+
+
+def events_from_records(records) -> list[RasEvent]:
+    """Rows for CPER records / status blocks; RasEvent items pass through unchanged."""
+    out: list[RasEvent] = []
+    for rec in records:
+        if isinstance(rec, RasEvent):
+            out.append(rec)
+            continue
+        if isinstance(rec, cper.Estatus):
+            rec = cper.estatus_to_record(rec)
+        ts = _ts(rec)
+        for s in rec.sections:
+            d, body = s.descriptor, s.body
+            if isinstance(body, CperSecProcArm):
+                out.append(RasEvent("arm_event", arm_row(body, ts), section=body))
+            elif isinstance(body, CperSecMemErr):
+                out.append(RasEvent("mc_event", _mc_row(body, d.section_severity, ts)))
+            elif isinstance(body, CperSecPcie) and body.validation_bits & 0x88 == 0x88:  # ghes_handle_aer
+                out.append(RasEvent("aer_event", _aer_row(body, d.section_severity, ts)))
+            else:
+                out.append(RasEvent("non_standard_event", {
+                    "timestamp": ts, "sec_type": bytes(d.section_type), "fru_id": bytes(d.fru_id),
+                    "fru_text": bytes(d.fru_text).split(b"\0")[0].decode("latin-1"),
+                    "severity": SEV_TEXT.get(d.section_severity, "unknown"), "error": body.encode()}, section=body))
+    return out
+
+
+# ---- the database ------------------------------------------------------------------------
+
+def create_sql(table: str, cols: list[tuple[str, str]]) -> str:
+    """ras_mc_create_table's statement: ``CREATE TABLE IF NOT EXISTS t (name type, ...)``."""
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{n} {t}' for n, t in cols)})"
+
+
+def _signed(col: str, v: Any) -> Any:
+    return v - (1 << 64) if col in U64 and isinstance(v, int) and v >= 1 << 63 else v
+
+
+def write_rasdaemon(records, path: str | None = None, *, arm_version: str = "0.8.5") -> bytes:
+    """A rasdaemon database (all of ras-record.c's tables) holding the records' rows; the
+    bytes are returned and, with ``path``, also written there."""
+    con = sqlite3.connect(":memory:")
+    tables = dict(TABLES, **EXTRA_TABLES)
+    if arm_version == "0.6.8":
+        tables["arm_event"] = ARM_V068
+    elif arm_version != "0.8.5":
+        raise ValueError(f"arm_version must be '0.8.5' or '0.6.8', got {arm_version!r}")
+    for t, cols in tables.items():
+        con.execute(create_sql(t, cols))
+    for ev in events_from_records(records):
+        cols = [n for n, _ in tables[ev.table][1:]]
+        missing = [c for c in cols if c not in ev.row]
+        if missing:
+            raise ValueError(f"{ev.table} row lacks column {missing[0]}")
+        con.execute(f"INSERT INTO {ev.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [_signed(c, ev.row[c]) for c in cols])
+    con.commit()
+    data = con.serialize()
+    con.close()
+    if path:
+        with open(path, "wb") as f:
+            f.write(data)
+    return data
+
+
+def _check_schema(con: sqlite3.Connection, table: str) -> tuple[str, list[str]]:
+    cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+    want = [n for n, _ in TABLES[table]]
+    if table == "arm_event" and cols == [n for n, _ in ARM_V068]:
+        return "0.6.8", cols
+    for i, c in enumerate(want):
+        if c not in cols:
+            if table == "arm_event" and i >= len(ARM_V068) and cols[: len(ARM_V068)] == want[: len(ARM_V068)]:
+                raise FormatError(f"column {c} missing: neither the v0.6.8 nor the v0.8.5 arm_event schema",
+                                  path=f"arm_event.{c}")
+            raise FormatError(f"column {c} missing (rasdaemon v0.8.5 schema: {', '.join(want)})",
+                              path=f"{table}.{c}")
+    extra = [c for c in cols if c not in want]
+    if extra:
+        raise FormatError(f"unexpected column {extra[0]}: not the rasdaemon v0.8.5 schema", path=f"{table}.{extra[0]}")
+    return "0.8.5", cols
+
+
+def read_db(data: bytes, *, source: str = "") -> RasdaemonResult:
+    """Rows of the five tables (absent tables are noted; mc_event, which rasdaemon always
+    creates, is required). A row whose section cannot be rebuilt is skipped with its reason."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.deserialize(data)
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as e:
+        raise FormatError(f"{source or '<db>'}: not a readable SQLite database: {e}", offset=0) from None
+    if "mc_event" not in names:
+        raise FormatError(f"{source or '<db>'}: table mc_event missing: not a rasdaemon database "
+                          f"(tables: {', '.join(sorted(names)) or 'none'})", path="mc_event")
+    res = RasdaemonResult()
+    pre = f"{source}:" if source else ""
+    for table in TABLES:
+        if table not in names:
+            res.tables[table] = "absent"
+            continue
+        res.tables[table], cols = _check_schema(con, table)
+        for values in con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id"):
+            row = {c: (v + (1 << 64) if c in U64 and isinstance(v, int) and v < 0 else v)
+                   for c, v in zip(cols, values, strict=True)}
+            rid = row.pop("id")
+            ev = RasEvent(table, row, rid)
+            where = f"{table}[id={rid}]"
+            try:
+                if table == "arm_event":
+                    ev.section = arm_section(row, where)
+                elif table == "non_standard_event":
+                    ev.section = _nonstd_section(row, where)
+            except FormatError as e:
+                res.skipped.append(Skipped(pre + (e.path or where), e.message))
+                continue
+            res.events.append(ev)
+    con.close()
+    return res
+
+
+def _nonstd_section(row: dict[str, Any], where: str):
+    g, data = row.get("sec_type") or b"", row.get("error") or b""
+    if len(g) != 16:
+        raise FormatError(f"sec_type is {len(g)} bytes, a GUID is 16", path=f"{where}.sec_type")
+    try:
+        return decode_section(Guid(g), memoryview(data), 0, len(data), lenient=True)
+    except FormatError:
+        return RawSection(Guid(g), bytes(data), "does not decode as its section type")
+
+
+def read_rasdaemon(data: bytes | str, *, source: str = "") -> RasdaemonResult:
+    """A rasdaemon SQLite database (bytes), or ras-mc-ctl --summary/--errors text."""
+    if isinstance(data, bytes | bytearray) and data.startswith(SQLITE_MAGIC):
+        return read_db(bytes(data), source=source)
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes | bytearray) else data
+    return read_text(text, source=source)
+
+
+
+# ---- ras-mc-ctl --summary / --errors text ----------------------------------------------------
+
+_TS = r"(?P<timestamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}|\S+)"
+_ID = r"^(?P<id>\d+) " + _TS
+_LOC = r"(?P<mc>-?\d+):(?P<top_layer>-?\d+):(?P<middle_layer>-?\d+):(?P<lower_layer>-?\d+)"
+_MCE_REG = r"(?:mcgcap|mcgstatus|status|addr|misc|ip|tsc|walltime|cpu|cpuid|apicid|socketid|cs|bank)"
+# heading -> (table, "summary"|"errors", pattern of each line under it); ras-mc-ctl's print formats
+_HEADINGS: dict[str, tuple[str, str, str]] = {
+    "Memory controller events summary:": ("mc_event", "summary",
+        rf"^(?P<err_type>.+?) on DIMM Label\(s\): '(?P<label>.*)' location: {_LOC} errors: (?P<count>\d+)$"),
+    "PCIe AER events summary:": ("aer_event", "summary", r"^(?P<count>\d+) (?P<err_type>.+?) errors: (?P<err_msg>.*)$"),
+    "ARM processor events summary:": ("arm_event", "summary",
+        r"^CPU\(mpidr=(?P<mpidr>0x[0-9a-f]+)\) has (?P<count>\d+) errors$"),
+    "Extlog records summary:": ("extlog_event", "summary", r"^(?P<count>\d+) (?P<etype>.+) (?P<severity>\S+) errors$"),
+    "Devlink records summary:": ("devlink_event", "summary", r"^(?P<dev_name>.+) has (?P<count>\d+) errors$"),
+    "Disk errors summary:": ("disk_errors", "summary", r"^(?P<dev>.+) has (?P<count>\d+) errors$"),
+    "Memory failure events summary:": ("memory_failure_event", "summary",
+        r"^(?P<action_result>.+) errors: (?P<count>\d+)$"),
+    "MCE records summary:": ("mce_record", "summary", r"^(?P<count>\d+) (?P<error_msg>.+) errors$"),
+    "Memory controller events:": ("mc_event", "errors",
+        _ID + r" (?P<err_count>\d+) (?P<err_type>\S+) error\(s\): (?P<err_msg>.*) at (?P<label>.*) location: "
+        + _LOC + r", addr (?P<address>-?\d+), grain (?P<grain>-?\d+), syndrome (?P<syndrome>-?\d+) ?(?P<driver_detail>.*)$"),
+    "PCIe AER events:": ("aer_event", "errors", _ID + r" (?P<dev_name>\S+) (?P<err_type>.+?) error: (?P<err_msg>.*)$"),
+    "ARM processor events:": ("arm_event", "errors", _ID + r" error: (?:error_count=(?P<error_count>\d+), )?"
+        r"affinity_level=(?P<affinity>-?\d+), mpidr=(?P<mpidr>0x[0-9a-f]+), "
+        r"running_state=(?P<running_state>0x[0-9a-f]+), psci_state=(?P<psci_state>0x[0-9a-f]+)$"),
+    "Memory failure events:": ("memory_failure_event", "errors",
+        _ID + r" error: pfn=(?P<pfn>\S+), page_type=(?P<page_type>.*), action_result=(?P<action_result>.*)$"),
+    "MCE events:": ("mce_record", "errors",
+        _ID + rf" error: (?P<error_msg>.*?)(?P<regs>(?:, {_MCE_REG}=0x[0-9a-f]+)*)$"),
+    "Extlog events:": ("extlog_event", "errors", _ID + r" error: (?P<detail>.*)$"),
+    "Devlink events:": ("devlink_event", "errors", _ID + r" error: (?P<detail>.*)$"),
+    "Disk errors": ("disk_errors", "errors", _ID + r" error: (?P<detail>.*)$"),
+}
+_COMPILED = {h: (t, k, re.compile(p)) for h, (t, k, p) in _HEADINGS.items()}
+_NONE = re.compile(r"^No (?:Memory|PCIe AER|ARM processor|Extlog|devlink|disk|Memory failure|MCE) errors\.$")
+_PROMPT = re.compile(r"^(?:\$|#|sudo\b|ras-mc-ctl\b)")
+
+
+def _value(k: str, v: str) -> Any:
+    if re.fullmatch(r"-?\d+", v) and k not in ("timestamp", "pfn"):
+        return int(v) + (1 << 64) if k in U64 and v.startswith("-") else int(v)  # perl prints them signed
+    if re.fullmatch(r"0x[0-9a-f]+", v) and k != "pfn":
+        return int(v, 16)
+    return v
+
+
+def read_text(text: str, *, source: str = "") -> RasdaemonResult:
+    """ras-mc-ctl output: --errors lines become RasEvent rows (the columns it prints),
+    --summary lines become ``summary`` counts; "No ... errors." lines mark empty tables.
+    Anything else (prompts, unknown lines) is skipped with ``source:line``."""
+    res = RasdaemonResult()
+    cur: tuple[str, str, re.Pattern] | None = None
+    src = source or "<text>"
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip().replace("\u00a0", " ")
+        where = f"{src}:{n}"
+        if not line:
+            continue
+        if line in _COMPILED:
+            cur = _COMPILED[line]
+            res.tables.setdefault(cur[0], "listed")
+            continue
+        if _NONE.match(line):
+            cur = None
+            continue
+        if _PROMPT.match(line):
+            res.skipped.append(Skipped(where, f"shell command line: {line}"))
+            continue
+        m = cur[2].match(line) if cur else None
+        if m is None:
+            why = f"unrecognised line under {cur[0]} ({cur[1]})" if cur else "line outside any ras-mc-ctl section"
+            res.skipped.append(Skipped(where, f"{why}: {line[:80]}"))
+            continue
+        d = {k: _value(k, v) for k, v in m.groupdict().items() if v is not None}
+        if cur[0] == "mce_record":
+            for k, v in re.findall(rf", ({_MCE_REG})=(0x[0-9a-f]+)", d.pop("regs", "")):
+                d[k] = int(v, 16)
+        if cur[1] == "summary":
+            res.summary.append({"table": cur[0], "line": n, **d})
+        else:
+            rid = d.pop("id")
+            res.events.append(RasEvent(cur[0], d, rid))
+    return res

@@ -1,0 +1,273 @@
+"""rasdaemon SQLite: round trips, schema errors, the real ras-mc-ctl, and the realworld texts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from rasflow.formats import cper
+from rasflow.formats.cper.arm import CperSecProcArm
+from rasflow.formats.cper.sections import RawSection
+from rasflow.formats.errors import FormatError
+from rasflow.interop import rasdaemon as rd
+
+VEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+KERNEL = VEC / "kernel"
+RW = VEC / "realworld" / "rasdaemon"
+ORDER = list(rd.TABLES)
+
+
+def _records() -> list[cper.CperRecord]:
+    if not KERNEL.is_dir():
+        pytest.skip(f"{KERNEL} absent")
+    out = []
+    for p in sorted(KERNEL.glob("*.estatus.bin")):
+        est = cper.decode(p.read_bytes())
+        out.append(cper.estatus_to_record(est) if isinstance(est, cper.Estatus) else est)
+    return out
+
+
+def _by_table(events):
+    return sorted(events, key=lambda e: ORDER.index(e.table))  # stable: keeps row order per table
+
+
+def _arm_as_stored(s: CperSecProcArm) -> CperSecProcArm:
+    """What survives the arm_event trace/row: valid fields, no midr, vendor bit = vendor bytes."""
+    v = s.validation_bits
+    return CperSecProcArm.decode(s._replace(
+        validation_bits=(v & 7) | (8 if s.vendor_specific else 0), midr=0, reserved=b"\0\0\0",
+        mpidr=s.mpidr if v & 1 else 0, affinity_level=s.affinity_level if v & 2 else 0,
+        running_state=s.running_state if v & 4 else 0, psci_state=s.psci_state if v & 4 else 0,
+    ).with_lengths().encode())
+
+
+def test_round_trip_records_db_records(tmp_path):
+    recs = _records()
+    want = rd.events_from_records(recs)
+    assert {e.table for e in want} == {"arm_event", "mc_event", "aer_event", "non_standard_event"}
+    data = rd.write_rasdaemon(recs, str(tmp_path / "r.db"))
+    assert (tmp_path / "r.db").read_bytes() == data and rd.sniff_rasdaemon(data)
+    res = rd.read_rasdaemon(data, source="r.db")
+    assert res.skipped == []
+    assert all(v == "0.8.5" for v in res.tables.values())
+    got, exp = res.events, _by_table(want)
+    assert got == exp
+    assert [e.id for e in got if e.table == "mc_event"] == list(range(1, 1 + sum(e.table == "mc_event" for e in got)))
+    for g, e in zip(got, exp, strict=True):
+        if g.table == "arm_event":
+            assert g.section == _arm_as_stored(e.section)
+        elif g.table == "non_standard_event":
+            assert g.section.encode() == e.section.encode()
+            assert not isinstance(g.section, RawSection) or g.section.guid == g.row["sec_type"]
+
+
+def test_arm_err_info_blob_is_the_32_byte_entries():
+    rec = next(r for r in _records() if isinstance(r.sections[0].body, CperSecProcArm))
+    sec = rec.sections[0].body
+    con = sqlite3.connect(":memory:")
+    con.deserialize(rd.write_rasdaemon([rec]))
+    (blob, n), = con.execute("SELECT err_info, error_count FROM arm_event")
+    assert len(blob) == 32 * len(sec.err_info) == 32 * n
+    assert blob == b"".join(e.encode() for e in sec.err_info)
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name='arm_event'").fetchone()[0]
+    assert sql == ("CREATE TABLE arm_event (id INTEGER PRIMARY KEY, timestamp TEXT, error_count INTEGER, "
+                   "affinity INTEGER, mpidr INTEGER, running_state INTEGER, psci_state INTEGER, err_info BLOB, "
+                   "context_info BLOB, vendor_info BLOB, error_type TEXT, error_flags TEXT, error_info INTEGER, "
+                   "virt_fault_addr INTEGER, phy_fault_addr INTEGER)")
+
+
+def test_v068_arm_schema_reads():
+    recs = [r for r in _records() if isinstance(r.sections[0].body, CperSecProcArm)][:3]
+    res = rd.read_rasdaemon(rd.write_rasdaemon(recs, arm_version="0.6.8"))
+    assert res.tables["arm_event"] == "0.6.8"
+    arm = [e for e in res.events if e.table == "arm_event"]
+    assert len(arm) == 3 and "error_type" not in arm[0].row
+    assert [e.section for e in arm] == [_arm_as_stored(r.sections[0].body) for r in recs]
+
+
+def _db(sql: list[str]) -> bytes:
+    con = sqlite3.connect(":memory:")
+    for s in sql:
+        con.execute(s)
+    return con.serialize()
+
+
+def test_schema_mismatch_errors_name_table_and_column():
+    mc = rd.create_sql("mc_event", rd.TABLES["mc_event"])
+    with pytest.raises(FormatError, match="table mc_event missing") as ei:
+        rd.read_rasdaemon(_db(["CREATE TABLE foo (x)"]), source="f.db")
+    assert ei.value.path == "mc_event"
+    arm = rd.TABLES["arm_event"]
+    cut = rd.create_sql("arm_event", arm[:12])  # stops between v0.6.8 and v0.8.5
+    with pytest.raises(FormatError, match="neither the v0.6.8 nor the v0.8.5") as ei:
+        rd.read_rasdaemon(_db([mc, cut]))
+    assert ei.value.path == "arm_event.error_info"
+    aer = "CREATE TABLE aer_event (id INTEGER PRIMARY KEY, timestamp TEXT, dev_name TEXT, err_type TEXT)"
+    with pytest.raises(FormatError) as ei:
+        rd.read_rasdaemon(_db([mc, aer]))
+    assert ei.value.path == "aer_event.err_msg"
+    newer = rd.create_sql("aer_event", rd.TABLES["aer_event"] + [("tlp_header", "TEXT")])
+    with pytest.raises(FormatError, match="unexpected column tlp_header"):
+        rd.read_rasdaemon(_db([mc, newer]))
+    with pytest.raises(FormatError, match="not a readable SQLite"):
+        rd.read_rasdaemon(rd.SQLITE_MAGIC + b"\xff" * 200, source="bad.db")
+
+
+def test_bad_arm_blob_is_skipped_with_reason():
+    rec = next(r for r in _records() if isinstance(r.sections[0].body, CperSecProcArm))
+    con = sqlite3.connect(":memory:")
+    con.deserialize(rd.write_rasdaemon([rec, rec]))
+    con.execute("UPDATE arm_event SET err_info = substr(err_info, 1, 20) WHERE id = 2")
+    con.commit()
+    res = rd.read_rasdaemon(con.serialize(), source="x.db")
+    assert sum(e.table == "arm_event" for e in res.events) == 1
+    (sk,) = res.skipped
+    assert sk.where == "x.db:arm_event[id=2].err_info" and "32-byte" in sk.reason
+
+
+# ---- the real ras-mc-ctl (Debian package rasdaemon) ----
+
+RAS_MC_CTL = shutil.which("ras-mc-ctl") or next(
+    (p for p in ("/usr/sbin/ras-mc-ctl", "/sbin/ras-mc-ctl") if os.access(p, os.X_OK)), None)
+
+
+@pytest.fixture
+def installed_db(tmp_path):
+    """Put our DB at rasdaemon's fixed path; restore whatever was there afterwards."""
+    if RAS_MC_CTL is None:
+        pytest.skip("ras-mc-ctl not installed (Debian package rasdaemon: apt-get install rasdaemon)")
+    path = Path(rd.DB_PATH)
+    if not os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK):
+        pytest.skip(f"cannot write {path} (needs root)")
+    made_dir = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backup = tmp_path / "saved.db"
+    had = path.exists()
+    if had:
+        shutil.copy2(path, backup)
+    env = dict(os.environ)
+    if not any(shutil.which("modprobe", path=d) for d in ("/sbin", "/usr/sbin", env.get("PATH", ""))):
+        # ras-mc-ctl exits 1 at start-up unless it finds modprobe (only --status etc. use it)
+        (tmp_path / "bin").mkdir()
+        (tmp_path / "bin" / "modprobe").write_text("#!/bin/sh\nexit 0\n")
+        (tmp_path / "bin" / "modprobe").chmod(0o755)
+        env["PATH"] = f"{tmp_path / 'bin'}:{env.get('PATH', '')}"
+    try:
+        yield path, env
+    finally:
+        if had:
+            shutil.copy2(backup, path)
+        else:
+            path.unlink(missing_ok=True)
+            if made_dir:
+                path.parent.rmdir()
+
+
+def _ctl(opt: str, env) -> str:
+    p = subprocess.run([RAS_MC_CTL, opt], capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_real_ras_mc_ctl_lists_our_db(installed_db):
+    path, env = installed_db
+    recs = _records()
+    rd.write_rasdaemon(recs, str(path))
+    ours = rd.read_rasdaemon(path.read_bytes())
+    errors = rd.read_rasdaemon(_ctl("--errors", env), source="ras-mc-ctl --errors")
+    assert errors.skipped == []
+    listed = [t for t in errors.tables if t in rd.TABLES]
+    assert "mc_event" in listed and "aer_event" in listed  # Debian's build also has arm when --enable-arm
+    for t in listed:
+        printed = [e for e in errors.events if e.table == t]
+        stored = [e for e in ours.events if e.table == t]
+        assert [e.id for e in printed] == [e.id for e in stored]
+        for p, s in zip(printed, stored, strict=True):
+            assert p.row == {k: s.row[k] for k in p.row}, t
+    summary = rd.read_rasdaemon(_ctl("--summary", env), source="ras-mc-ctl --summary")
+    assert summary.skipped == []
+    counts = Counter()
+    for s in summary.summary:
+        counts[s["table"]] += s["count"]
+    for t in listed:
+        assert counts[t] == sum(e.table == t for e in ours.events), t
+
+
+# ---- realworld ras-mc-ctl texts ----
+
+def _rw(name: str) -> Path:
+    p = RW / name
+    if not p.is_file():
+        pytest.skip(f"{p} absent")
+    return p
+
+
+def test_rw_01_alibaba_summary():
+    p = _rw("01-arm64-alibaba-ras-mc-ctl-summary-memory-aer-arm-disk-memfailure.txt")
+    assert rd.sniff_rasdaemon(p.read_bytes())
+    res = rd.read_rasdaemon(p.read_bytes(), source=p.name)
+    assert [s.where for s in res.skipped] == [f"{p.name}:1"]  # the "$ ras-mc-ctl --summary" prompt
+    per = Counter()
+    for s in res.summary:
+        per[s["table"]] += s["count"]
+    assert per == {"mc_event": 1, "aer_event": 2, "arm_event": 9, "disk_errors": 60 + 7 + 2162,
+                   "memory_failure_event": 24}
+    mc = next(s for s in res.summary if s["table"] == "mc_event")
+    assert mc["label"] == "SOCKET 1 CHANNEL 1 DIMM 0 DIMM1" and (mc["top_layer"], mc["middle_layer"]) == (18, -1)
+    assert {s["mpidr"] for s in res.summary if s["table"] == "arm_event"} >= {0x81090100, 0x813a0200}
+    aer = next(s for s in res.summary if s["table"] == "aer_event")
+    assert aer["err_type"] == "Uncorrected (Non-Fatal)" and aer["err_msg"] == "Completion Timeout"
+
+
+def test_rw_02_03_amd_mce():
+    p2 = _rw("02-x86-amd-ras-mc-ctl-summary-mce-only-rasdaemon-issue121.txt")
+    res = rd.read_rasdaemon(p2.read_text(), source=p2.name)
+    assert len(res.skipped) == 1 and res.events == []
+    assert res.summary == [{"table": "mce_record", "line": 13, "count": 1,
+                            "error_msg": "Corrected error, no action required."}]
+    p3 = _rw("03-x86-amd-ras-mc-ctl-errors-mce-event-rasdaemon-issue121.txt")
+    res = rd.read_rasdaemon(p3.read_bytes(), source=p3.name)
+    assert len(res.skipped) == 1
+    (ev,) = res.events
+    assert ev.table == "mce_record" and ev.id == 1 and ev.row["timestamp"] == ".."
+    assert ev.row["status"] == 0xDC2040000400011B and ev.row["addr"] == 0x7D41B7940 and ev.row["bank"] == 0x15
+
+
+def test_text_unknown_lines_are_counted():
+    text = "Memory controller events:\n1 2024-01-01 00:00:00 +0000 garbage\nhello\n"
+    res = rd.read_rasdaemon(text, source="t.txt")
+    assert [s.where for s in res.skipped] == ["t.txt:2", "t.txt:3"]
+    assert "unrecognised line under mc_event" in res.skipped[0].reason
+
+
+def test_events_back_to_records_and_memory_failure_rows():
+    recs = _records()
+    mf = rd.memory_failure_event(0x8aa306, "dirty LRU page", "Recovered", "2024-06-20 10:00:00 +0000")
+    res = rd.read_rasdaemon(rd.write_rasdaemon([*recs, mf]))
+    (got,) = [e for e in res.events if e.table == "memory_failure_event"]
+    assert got == mf and got.row["pfn"] == "0x8aa306" and got.section is None
+    back = res.records
+    assert len(back) == sum(e.section is not None for e in res.events)
+    nonstd = [e for e in res.events if e.table == "non_standard_event"]
+    orig = [s for e, s in zip(rd.events_from_records(recs), (s for r in recs for s in r.sections), strict=True)
+            if e.table == "non_standard_event"]
+    for ev, s in zip(nonstd, orig, strict=True):
+        (b,) = rd.to_record(ev).sections
+        d = s.descriptor
+        assert (b.descriptor.section_type, b.descriptor.fru_id, b.descriptor.fru_text, b.descriptor.section_severity) \
+            == (d.section_type, d.fru_id, d.fru_text, d.section_severity)
+        assert b.body.encode() == s.body.encode()
+    for r in back:
+        assert cper.decode(r.encode()) == r
+
+
+def test_sniff():
+    assert rd.sniff_rasdaemon(b"No Memory errors.\n\nNo PCIe AER errors.\n")
+    assert not rd.sniff_rasdaemon(b"[ 1.0] sd 0:0:0:0: Disk errors were seen\n")
+    assert not rd.sniff_rasdaemon(rd.SQLITE_MAGIC + b"\0" * 100)
