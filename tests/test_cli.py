@@ -157,3 +157,26 @@ def test_inject_dry_runs(tmp_path):
     assert e.returncode == 0 and b"error_inject" in e.stdout
     bad = run("inject", "einj", "nonsense", "--dry-run")
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
+
+
+@pytest.mark.skipif(not MEM, reason="../shared/vectors is absent")
+@pytest.mark.parametrize("to", ["json", "kernel-log", "redfish", "rasdaemon-db", "qmp"])
+def test_convert_round_trips_through_each_container(tmp_path, to):
+    from rasflow.formats import cper
+
+    # rasdaemon keeps memory errors as mc_event rows (not CPER): use an ARM section for it
+    src = VECTORS / "kernel" / "arm.all.1.estatus.bin" if to == "rasdaemon-db" else MEM[0]
+    out = tmp_path / f"out.{to}"
+    r = run("convert", str(src), "--to", to, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    back = run("decode", str(out), "--format", "kernel")
+    assert back.returncode == 0, back.stderr
+    lines = [ln.split("]: ", 1)[-1].strip() for ln in back.stdout.decode().splitlines()]
+    expected = [ln.split("]: ", 1)[-1].strip() for ln in cper.render_kernel(cper.decode(src.read_bytes()))]
+    if to == "json":
+        assert json.loads(out.read_text())[0]["kind"] == "estatus"
+    if to == "rasdaemon-db":  # arm_event keeps no severity, timestamp or MIDR: compare from MPIDR on
+        first = next(i for i, ln in enumerate(expected) if ln.startswith("Multiprocessor Affinity"))
+        assert lines[lines.index(expected[first]):] == expected[first:]
+    else:
+        assert lines == expected

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "decode": ("rasflow.commands.decode", "main", "decode CPER records, status blocks, ACPI tables or registers"),
     "encode": ("rasflow.commands.encode", "main", "encode our JSON or libcper's JSON back to bytes"),
+    "convert": ("rasflow.commands.convert", "main", "convert records between containers (JSON, kernel log, Redfish, rasdaemon, QMP)"),
     "inject": ("rasflow.commands.inject", "main", "inject an error into QEMU (inject-ghes-v2-error) or through EINJ"),
 }
 

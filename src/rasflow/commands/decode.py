@@ -64,8 +64,12 @@ def main(argv: Sequence[str]) -> int:
     for name, raw in sources:
         title = name if len(sources) > 1 else None
         try:
-            container = _container_kind(raw, args.kind)
-            if container is not None:
+            objs = _json_objects(raw) if args.kind == "auto" else None
+            container = None if objs is not None else _container_kind(raw, args.kind)
+            if objs is not None:
+                for obj in objs:
+                    _emit(obj, fmt, args, title)
+            elif container is not None:
                 status = max(status, _emit_container(raw, container, name, fmt, args, title))
             else:
                 _emit(_decode_bytes(text_to_bytes(raw, name), args), fmt, args, title)
@@ -74,6 +78,30 @@ def main(argv: Sequence[str]) -> int:
         except UserError as e:  # already names the input
             status = fail("decode", e)
     return status
+
+
+def _json_objects(raw: bytes) -> list | None:
+    """Our JSON (``decode --json``, ``convert --to json``) or libcper's, one object or a list;
+    None when ``raw`` is not such JSON."""
+    head = raw.lstrip()[:1]
+    if head not in (b"{", b"["):
+        return None
+    try:
+        doc = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    docs = doc if isinstance(doc, list) else [doc]
+    if not docs or not all(isinstance(d, dict) and ("kind" in d or "sectionDescriptors" in d) for d in docs):
+        return None
+    from .encode import decode_document
+
+    out = []
+    for i, d in enumerate(docs):
+        try:
+            out.append(decode_document(d))
+        except FormatError as e:
+            raise e.within(f"[{i}]") if isinstance(doc, list) else e from None
+    return out
 
 
 def _container_kind(raw: bytes, kind: str) -> str | None:
@@ -85,6 +113,22 @@ def _container_kind(raw: bytes, kind: str) -> str | None:
     if kind != "auto" or (not looks_like_text(raw) and (raw[:4] == b"CPER" or raw[:4] in ACPI_SIGNATURES)):
         return None
     return detect(raw)
+
+
+def load(name: str, raw: bytes, *, kind: str = "auto", lenient: bool = False) -> tuple[list, list[str]]:
+    """Every object an input holds (records, status blocks, tables) and what was skipped:
+    the reading `rasflow decode` does, for commands that convert."""
+    objs = _json_objects(raw) if kind == "auto" else None
+    if objs is not None:
+        return objs, []
+    container = _container_kind(raw, kind)
+    if container is None:
+        args = argparse.Namespace(kind=kind, lenient=lenient, strict=False)
+        return [_decode_bytes(text_to_bytes(raw, name), args)], []
+    from ..interop.readers import read_any
+
+    found = read_any(raw, kind=container, source=name)
+    return [item.obj for item in found.items], found.skipped
 
 
 def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str | None) -> int:

@@ -47,20 +47,24 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def encode_document(doc, *, with_lengths: bool = False) -> bytes:
-    """Bytes for our JSON (it has "kind") or libcper's (it has "header" and "sections")."""
+def decode_document(doc):
+    """The object for our JSON (it has "kind") or libcper's (it has "header" and "sections")."""
     from ..formats import acpi, cper
 
     if not isinstance(doc, dict):
         raise FormatError("expected a JSON object")
     if "kind" in doc and str(doc["kind"]).startswith("acpi"):
-        obj = acpi.from_dict(doc)
-    elif "kind" in doc:
-        obj = cper.from_dict(doc)
-    elif "header" in doc and "sections" in doc:
-        obj = cper.from_libcper(doc)
-    else:
-        raise FormatError("neither rasflow JSON (no 'kind') nor libcper JSON (no 'header'/'sections')")
+        return acpi.from_dict(doc)
+    if "kind" in doc:
+        return cper.from_dict(doc)
+    if "header" in doc and "sections" in doc:
+        return cper.from_libcper(doc)
+    raise FormatError("neither rasflow JSON (no 'kind') nor libcper JSON (no 'header'/'sections')")
+
+
+def encode_document(doc, *, with_lengths: bool = False) -> bytes:
+    """Bytes for our JSON or libcper's (see decode_document)."""
+    obj = decode_document(doc)
     if with_lengths:
         obj = obj.with_lengths()
     return obj.encode()
