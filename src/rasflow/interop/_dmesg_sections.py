@@ -1,6 +1,7 @@
 """One ``Error N`` entry of a kernel log: its lines back into a section and entry header.
 
-Used by ``dmesg.read_dmesg``; each printer of formats/render/kernel is inverted here.
+Used by ``dmesg.read_dmesg``; each printer of formats/render/kernel is inverted here,
+the ARM and CXL ones in _dmesg_arm_cxl.py (mixed into ``SectionParser``).
 """
 
 from __future__ import annotations
@@ -8,9 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..formats.cper import arm as ac
-from ..formats.cper import arm_names as an
-from ..formats.cper import cxl_protocol as cx
 from ..formats.cper import firmware as fw
 from ..formats.cper import memory as m_
 from ..formats.cper import names as n
@@ -20,10 +18,9 @@ from ..formats.cper.sections import RawSection, decode_section, section_class
 from ..formats.errors import FormatError
 from ..formats.layout import Guid
 from ..formats.render.kernel import KERNEL_SECTIONS
+from ._dmesg_arm_cxl import ArmCxlFeeds
 
 _HEX = re.compile(r"([0-9a-f]{8}): ((?:[0-9a-f]{2,16}(?: |$))+)")
-_ARM_INFO_FLAGS = {"first error captured": 1, "last error captured": 2, "propagated error captured": 4,
-                   "overflow occurred, error info is incomplete": 8}
 _MEM_LOC = {"node": m_.CPER_MEM_VALID_NODE, "card": m_.CPER_MEM_VALID_CARD, "module": m_.CPER_MEM_VALID_MODULE,
             "rank": m_.CPER_MEM_VALID_RANK_NUMBER, "bank": m_.CPER_MEM_VALID_BANK,
             "device": m_.CPER_MEM_VALID_DEVICE, "column": m_.CPER_MEM_VALID_COLUMN,
@@ -45,12 +42,6 @@ _PROC = [("processor_type", r"(\d+), .*", "proc_type", pg.CPER_PROC_VALID_TYPE, 
          ("responder_id", r"0x([0-9a-f]+)", "responder_id", pg.CPER_PROC_VALID_RESPONDER_ID, 16),
          ("IP", r"0x([0-9a-f]+)", "ip", pg.CPER_PROC_VALID_IP, 16)]
 _FW_TYPES = {v: k for k, v in fw.FW_ERR_REC_TYPE.items()}
-_CTX_TYPES = {v: k for k, v in an.ARM_REG_CTX.items()}
-# detail lines the kernel derives from error_info / bits already read (nothing new in them)
-_ARM_DERIVED = re.compile(r"(transaction type|(cache |TLB |bus )?error, operation type|operation type|cache level|"
-                          r"TLB level|affinity level at which|processor context|the error has|PC is|"
-                          r"Program execution|participation type|request timed out|address space|"
-                          r"memory access attributes|access mode)")
 
 
 def _bcd_byte(v: int) -> int:
@@ -75,7 +66,7 @@ def _timestamp(precise: bool, text: str) -> int | None:
     return int.from_bytes(bytes(b), "little")
 
 
-class SectionParser:
+class SectionParser(ArmCxlFeeds):
     """The fields of one ``Error N`` entry as its lines give them."""
 
     def __init__(self, where: str, severity: int, tstamp: tuple[bool, str] | None):
@@ -220,63 +211,6 @@ class SectionParser:
                 return True
         return ":" not in b  # cper_print_bits name lines: derived from error_type / flags
 
-    def _feed_cxl(self, b: str, where: str) -> bool:
-        f = self.f
-        pats = [
-            (r"agent_type: (\d+), .*", cx.PROT_ERR_VALID_AGENT_TYPE, ("agent_type",), 10),
-            (r"agent_address: ([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]+)", cx.PROT_ERR_VALID_AGENT_ADDRESS,
-             ("segment", "bus", "device", "function"), 16),
-            (r"rcrb_base_address: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_AGENT_ADDRESS, ("agent_addr",), 16),
-            (r"slot: (\d+)", cx.PROT_ERR_VALID_DEVICE_ID, ("slot",), 10),
-            (r"vendor_id: 0x([0-9a-f]+), device_id: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID,
-             ("vendor_id", "device_id"), 16),
-            (r"sub_vendor_id: 0x([0-9a-f]+), sub_device_id: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID,
-             ("subsystem_vendor_id", "subsystem_id"), 16),
-            (r"class_code: ([0-9a-f]+)", cx.PROT_ERR_VALID_DEVICE_ID, ("class_code",), 16),
-            (r"lower_dw: 0x([0-9a-f]+), upper_dw: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_SERIAL_NUMBER,
-             ("lower_dw", "upper_dw"), 16),
-            (r"DVSEC length: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_DVSEC, ("dvsec_len",), 16),
-            (r"Error log length: 0x([0-9a-f]+)", cx.PROT_ERR_VALID_ERROR_LOG, ("err_len",), 16),
-            (r"cxl_ras_(uncor_status|uncor_mask|uncor_severity|cor_status|cor_mask): 0x([0-9a-f]+)", 0, None, 16),
-            (r"cap_control: 0x([0-9a-f]+)", 0, ("ras_cap_control",), 16),
-        ]
-        for pat, bit, names, base in pats:
-            m = re.match(pat + r"$", b)
-            if m:
-                if names is None:
-                    f["ras_" + m.group(1)] = int(m.group(2), 16)
-                else:
-                    f.update({k: int(v, base) for k, v in zip(names, m.groups(), strict=True)})
-                self.v |= bit
-                return True
-        targets = {"CXL DVSEC:": "dvsec", "Header Log Registers:": "hdrlog", "CXL Error Log:": None}
-        if b in targets:
-            if targets[b]:
-                self.hex_target = f.setdefault("hex_" + targets[b], {})
-            return True
-        return False
-
-    def _cxl(self) -> Any:
-        f = dict(self.f)
-        if "segment" in f:
-            f["agent_addr"] = f.pop("segment") << 24 | f.pop("bus") << 16 | f.pop("device") << 8 | f.pop("function")
-        elif "agent_addr" in f:
-            f.setdefault("agent_type", cx.RCH_DP)  # only an RCH downstream port prints rcrb_base_address
-        if "slot" in f:
-            f["slot"] <<= pc.CPER_PCIE_SLOT_SHIFT
-        dvsec = self._bytes(f.pop("hex_dvsec", {}), f.get("dvsec_len", 0), "DVSEC")[: f.get("dvsec_len", 0)]
-        ras = b"".join(f.pop("ras_" + k, 0).to_bytes(4, "little") for k in
-                       ("uncor_status", "uncor_mask", "uncor_severity", "cor_status", "cor_mask", "cap_control"))
-        ras += self._bytes(f.pop("hex_hdrlog", {}), 64, "header log") if self.v & cx.PROT_ERR_VALID_ERROR_LOG else bytes(64)
-        err_len = f.get("err_len", 0)
-        if any(ras[err_len:]):
-            self.after = ras[err_len:]  # the kernel read them from the memory after the section
-        if self.hex:
-            self.v |= cx.PROT_ERR_VALID_CAPABILITY
-        cap = self._bytes(self.hex, cx.CXL_CAP_LEN, "capability")[: cx.CXL_CAP_LEN] if self.hex else bytes(cx.CXL_CAP_LEN)
-        hdr = cx.CperSecProtErrHdr(valid_bits=self.v, capability=cap, **f)
-        return cx.CperSecCxlProtErr(hdr, dvsec, ras[:err_len].ljust(err_len, b"\0"))
-
     def _feed_firmware(self, b: str, where: str) -> bool:
         m = re.match(r"Firmware Error Record Type: (.+)$", b)
         if m:
@@ -292,70 +226,6 @@ class SectionParser:
                 self.f["record_identifier_guid"] = Guid.parse(m.group(1))
             else:
                 self.f["record_identifier"] = int(m.group(1), 16)
-            return True
-        return False
-
-    def _feed_arm(self, b: str, where: str) -> bool:
-        f, err = self.f, self.err[-1] if self.err else None
-        m = re.match(r"(MIDR|Multiprocessor Affinity Register \(MPIDR\)|running state): 0x([0-9a-f]+)$", b)
-        if m:
-            key = {"MIDR": "midr", "running state": "running_state"}.get(m.group(1), "mpidr")
-            f[key] = int(m.group(2), 16)
-            self.v |= {"midr": 0, "mpidr": ac.CPER_ARM_VALID_MPIDR, "running_state": ac.CPER_ARM_VALID_RUNNING_STATE}[key]
-            return True
-        m = re.match(r"(error affinity level|Power State Coordination Interface state|ERR_INFO_NUM is|"
-                     r"section length)[: ]\s*(-?\d+)(?:, CPER size: \d+)?$", b)
-        if m:
-            key = {"error affinity level": "affinity_level", "ERR_INFO_NUM is": "bad_err_info_num",
-                   "section length": "bad_section_length"}.get(m.group(1), "psci_state")
-            f[key] = int(m.group(2)) & 0xFFFFFFFF
-            self.v |= ac.CPER_ARM_VALID_AFFINITY_LEVEL if key == "affinity_level" else 0
-            return True
-        if re.match(r"(section length is too (small|big)|firmware-generated error record is incorrect)$", b):
-            self.problems.append(f"{where}: the kernel reports a malformed ARM section: {b!r}")
-            return True
-        m = re.match(r"Error info structure (\d+):$", b)
-        if m:
-            self.err.append({"validation_bits": 0, "type": 0, "flags": 0, "multiple_error": 0})
-            self.hex_target = None
-            return True
-        if err is not None and not self.ctx and self.vendor_len is None:
-            m = re.match(r"num errors: (\d+)$", b)
-            if m:
-                err["multiple_error"] = max(int(m.group(1)) - 1, 0)
-                return True
-            if b in _ARM_INFO_FLAGS:
-                err["flags"] |= _ARM_INFO_FLAGS[b]
-                err["validation_bits"] |= ac.CPER_ARM_INFO_VALID_FLAGS
-                return True
-            m = re.match(r"error_type: (?:0x([0-9a-f]+): .*|(\d+), (.*))$", b)
-            if m:
-                # UEFI 2.9A bitmask (new kernels) or the older enumeration "0, cache error"
-                err["type"] = int(m.group(1), 16) if m.group(1) else 1 << (int(m.group(2)) + 1)
-                return True
-            m = re.match(r"(error_info|virtual fault address|physical fault address): 0x([0-9a-f]+)$", b)
-            if m:
-                key, bit = {"error_info": ("error_info", ac.CPER_ARM_INFO_VALID_ERR_INFO),
-                            "virtual fault address": ("virt_fault_addr", ac.CPER_ARM_INFO_VALID_VIRT_ADDR),
-                            "physical fault address": ("physical_fault_addr", ac.CPER_ARM_INFO_VALID_PHYSICAL_ADDR)}[m.group(1)]
-                err[key] = int(m.group(2), 16)
-                err["validation_bits"] |= bit
-                return True
-            if _ARM_DERIVED.match(b):
-                return True
-        m = re.match(r"Context info structure (\d+):$", b)
-        if m:
-            self.ctx.append({"type": 0, "regs": {}})
-            self.hex_target = self.ctx[-1]["regs"]
-            return True
-        m = re.match(r"register context type: (.+)$", b)
-        if m and self.ctx:
-            self.ctx[-1]["type"] = _CTX_TYPES.get(m.group(1), 0)
-            return True
-        m = re.match(r"Vendor specific error info has (\d+) bytes:$", b)
-        if m:
-            self.vendor_len = int(m.group(1))
-            self.hex_target = self.vendor
             return True
         return False
 
@@ -440,23 +310,6 @@ class SectionParser:
             return self._cxl()
         self.problems.append(f"{self.where}: {self.kind} section: fields are not read from the log")
         return RawSection(self.guid, b"", f"{self.kind} fields not read from the log")
-
-    def _arm(self) -> Any:
-        f = dict(self.f)
-        bad_len, bad_num = f.pop("bad_section_length", None), f.pop("bad_err_info_num", None)
-        errs = tuple(ac.CperArmErrInfo(version=0, length=32, **e) for e in self.err)
-        ctxs = []
-        for c in self.ctx:
-            regs = self._bytes(c["regs"], None, "context registers")
-            ctxs.append(ac.CperArmCtxInfo(version=0, type=c["type"], size=len(regs), regs=regs))
-        vendor = self._bytes(self.vendor, self.vendor_len, "vendor data") if self.vendor_len is not None else b""
-        sec = ac.CperSecProcArm(validation_bits=self.v, err_info_num=len(errs), context_info_num=len(ctxs),
-                                err_info=errs, context_info=tuple(ctxs), vendor_specific=vendor, **f)
-        sec = sec._replace(section_length=sec.nbytes)
-        if bad_len is not None or bad_num is not None:
-            self.problems.append(f"{self.where}: malformed ARM section (section_length {bad_len}, "
-                                 f"ERR_INFO_NUM {bad_num}); kept the header fields the log shows")
-        return sec
 
 
 def new_section(where: str, severity: int, tstamp: tuple[bool, str] | None) -> SectionParser:

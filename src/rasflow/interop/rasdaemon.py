@@ -2,7 +2,10 @@
 
     res = read_rasdaemon(db_bytes)        # RasEvent per row; ARM rows rebuild the section
     db = write_rasdaemon(records)         # bytes of a DB ras-mc-ctl --summary/--errors reads
-    res = read_rasdaemon(text)            # ras-mc-ctl --summary/--errors output (see _text)
+    res = read_rasdaemon(text)            # ras-mc-ctl --summary/--errors output (rasdaemon_text.py)
+
+The row and result types and ``to_record`` live in rasdaemon_model.py; this module holds
+the schema, records -> rows, and the database writer and reader.
 
 A record's sections become rows the way the kernel hands them to rasdaemon: ARM
 processor -> ``arm_event`` (trace event arm_event: mpidr/affinity/running_state/psci_state,
@@ -14,9 +17,7 @@ without them included, so nothing is dropped) -> ``non_standard_event`` (GUID, F
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats import cper
@@ -25,9 +26,19 @@ from ..formats.cper.arm_names import ARM_ERR_TYPE_BITS, ARM_INFO_FLAGS
 from ..formats.cper.memory import MEM_ERR_TYPE, CperSecMemErr
 from ..formats.cper.pcie import CperSecPcie
 from ..formats.cper.sections import RawSection, decode_section
-from ..formats.cper.timestamp import encode_timestamp
 from ..formats.errors import FormatError
 from ..formats.layout import Guid
+from .rasdaemon_model import (  # noqa: F401  (re-exported)
+    EPOCH,
+    SEV_TEXT,
+    U64,
+    RasdaemonResult,
+    RasEvent,
+    Skipped,
+    memory_failure_event,
+    to_record,
+)
+from .rasdaemon_text import read_text, sniff_text
 
 SQLITE_MAGIC = b"SQLite format 3\0"
 DB_PATH = "/var/lib/rasdaemon/ras-mc_event.db"
@@ -60,9 +71,6 @@ EXTRA_TABLES: dict[str, list[tuple[str, str]]] = {
         "socketid", "cs", "bank", "cpuvendor")] + [(c, T) for c in (
         "bank_name", "error_msg", "mcgstatus_msg", "mcistatus_msg", "user_action", "mc_location")],
 }
-U64 = {"mpidr", "error_info", "virt_fault_addr", "phy_fault_addr", "address", "grain", "syndrome"}
-EPOCH = "1970-01-01 00:00:00 +0000"
-SEV_TEXT = {0: "recoverable", 1: "fatal", 2: "corrected", 3: "informational"}  # rasdaemon err_severity()
 MC_TYPE = {0: "Uncorrected", 1: "Fatal", 2: "Corrected", 3: "Info"}
 # cper_severity_to_aer(): recoverable -> non-fatal, corrected -> correctable, else fatal
 AER_TYPE = {0: "Uncorrected (Non-Fatal)", 1: "Uncorrected (Fatal)", 2: "Corrected", 3: "Uncorrected (Fatal)"}
@@ -76,78 +84,11 @@ AER_UNCOR = {0: "Undefined", 4: "Data Link Protocol", 5: "Surprise Down Error", 
              26: "Poisoned TLP Egress Blocked"}
 
 
-@dataclass(frozen=True)
-class Skipped:
-    where: str
-    reason: str
-
-
-@dataclass
-class RasEvent:
-    """One row: its table, its columns (unsigned ints, ``id`` apart), and the CPER section
-    rebuilt from it (arm_event, non_standard_event) or None."""
-
-    table: str
-    row: dict[str, Any]
-    id: int | None = None
-    section: Any = None
-
-    def __eq__(self, other: object) -> bool:  # rows compare by content, not by id
-        return isinstance(other, RasEvent) and (self.table, self.row) == (other.table, other.row)
-
-
-@dataclass
-class RasdaemonResult:
-    events: list[RasEvent] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    tables: dict[str, str] = field(default_factory=dict)  # table -> schema version / "absent"
-    summary: list[dict[str, Any]] = field(default_factory=list)  # ras-mc-ctl --summary counts
-
-    @property
-    def records(self) -> list[cper.CperRecord]:
-        """A one-section CPER record per event that carries a section (see to_record)."""
-        return [to_record(e) for e in self.events if e.section is not None]
-
-
-def memory_failure_event(pfn: int, page_type: str, action_result: str, ts: str = EPOCH) -> RasEvent:
-    """A memory_failure_event row as ras-memory-failure-handler.c stores it (pfn as ``%#llx``)."""
-    return RasEvent("memory_failure_event",
-                    {"timestamp": ts, "pfn": f"{pfn:#x}", "page_type": page_type, "action_result": action_result})
-
-
-def _ts_u64(ts: str) -> int | None:
-    m = re.match(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)", ts or "")
-    if not m or ts == EPOCH:
-        return None
-    try:
-        return encode_timestamp(*map(int, m.groups()))
-    except FormatError:
-        return None
-
-
-def to_record(ev: RasEvent) -> cper.CperRecord:
-    """The event's section in a one-section record: non_standard_event keeps its GUID, FRU
-    id/text and severity; arm_event stores no severity, so the record says recoverable (0)."""
-    if ev.section is None:
-        raise ValueError(f"{ev.table} row {ev.id} carries no CPER section")
-    sev, fields = 0, {}
-    if ev.table == "non_standard_event":
-        sev = {v: k for k, v in SEV_TEXT.items()}.get(ev.row.get("severity"), 0)
-        fid, ftext = ev.row.get("fru_id") or b"", (ev.row.get("fru_text") or "").encode("latin-1")[:20]
-        fields = {"section_type": Guid(ev.row["sec_type"]), "fru_text": ftext.ljust(20, b"\0"),
-                  "validation_bits": (1 if any(fid) else 0) | (2 if ftext else 0)}
-        if len(fid) == 16:
-            fields["fru_id"] = Guid(fid)
-    return cper.build_record([(ev.section, fields)], error_severity=sev, timestamp=_ts_u64(ev.row.get("timestamp")),
-                             record_id=ev.id or 0).with_lengths()
-
-
 def sniff_rasdaemon(data: bytes) -> bool:
     """A SQLite file with an mc_event table, or ras-mc-ctl --summary/--errors text."""
     if data.startswith(SQLITE_MAGIC):
         return b"mc_event" in data[:1 << 20]
-    lines = {ln.strip() for ln in data[:65536].decode("utf-8", "replace").splitlines()}
-    return any(h in lines for h in _HEADINGS if h != "Disk errors") or any(_NONE.match(ln) for ln in lines)
+    return sniff_text(data)
 
 
 # ---- records -> rows -------------------------------------------------------------------
@@ -369,90 +310,3 @@ def read_rasdaemon(data: bytes | str, *, source: str = "") -> RasdaemonResult:
         return read_db(bytes(data), source=source)
     text = data.decode("utf-8", "replace") if isinstance(data, bytes | bytearray) else data
     return read_text(text, source=source)
-
-
-
-# ---- ras-mc-ctl --summary / --errors text ----------------------------------------------------
-
-_TS = r"(?P<timestamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}|\S+)"
-_ID = r"^(?P<id>\d+) " + _TS
-_LOC = r"(?P<mc>-?\d+):(?P<top_layer>-?\d+):(?P<middle_layer>-?\d+):(?P<lower_layer>-?\d+)"
-_MCE_REG = r"(?:mcgcap|mcgstatus|status|addr|misc|ip|tsc|walltime|cpu|cpuid|apicid|socketid|cs|bank)"
-# heading -> (table, "summary"|"errors", pattern of each line under it); ras-mc-ctl's print formats
-_HEADINGS: dict[str, tuple[str, str, str]] = {
-    "Memory controller events summary:": ("mc_event", "summary",
-        rf"^(?P<err_type>.+?) on DIMM Label\(s\): '(?P<label>.*)' location: {_LOC} errors: (?P<count>\d+)$"),
-    "PCIe AER events summary:": ("aer_event", "summary", r"^(?P<count>\d+) (?P<err_type>.+?) errors: (?P<err_msg>.*)$"),
-    "ARM processor events summary:": ("arm_event", "summary",
-        r"^CPU\(mpidr=(?P<mpidr>0x[0-9a-f]+)\) has (?P<count>\d+) errors$"),
-    "Extlog records summary:": ("extlog_event", "summary", r"^(?P<count>\d+) (?P<etype>.+) (?P<severity>\S+) errors$"),
-    "Devlink records summary:": ("devlink_event", "summary", r"^(?P<dev_name>.+) has (?P<count>\d+) errors$"),
-    "Disk errors summary:": ("disk_errors", "summary", r"^(?P<dev>.+) has (?P<count>\d+) errors$"),
-    "Memory failure events summary:": ("memory_failure_event", "summary",
-        r"^(?P<action_result>.+) errors: (?P<count>\d+)$"),
-    "MCE records summary:": ("mce_record", "summary", r"^(?P<count>\d+) (?P<error_msg>.+) errors$"),
-    "Memory controller events:": ("mc_event", "errors",
-        _ID + r" (?P<err_count>\d+) (?P<err_type>\S+) error\(s\): (?P<err_msg>.*) at (?P<label>.*) location: "
-        + _LOC + r", addr (?P<address>-?\d+), grain (?P<grain>-?\d+), syndrome (?P<syndrome>-?\d+) ?(?P<driver_detail>.*)$"),
-    "PCIe AER events:": ("aer_event", "errors", _ID + r" (?P<dev_name>\S+) (?P<err_type>.+?) error: (?P<err_msg>.*)$"),
-    "ARM processor events:": ("arm_event", "errors", _ID + r" error: (?:error_count=(?P<error_count>\d+), )?"
-        r"affinity_level=(?P<affinity>-?\d+), mpidr=(?P<mpidr>0x[0-9a-f]+), "
-        r"running_state=(?P<running_state>0x[0-9a-f]+), psci_state=(?P<psci_state>0x[0-9a-f]+)$"),
-    "Memory failure events:": ("memory_failure_event", "errors",
-        _ID + r" error: pfn=(?P<pfn>\S+), page_type=(?P<page_type>.*), action_result=(?P<action_result>.*)$"),
-    "MCE events:": ("mce_record", "errors",
-        _ID + rf" error: (?P<error_msg>.*?)(?P<regs>(?:, {_MCE_REG}=0x[0-9a-f]+)*)$"),
-    "Extlog events:": ("extlog_event", "errors", _ID + r" error: (?P<detail>.*)$"),
-    "Devlink events:": ("devlink_event", "errors", _ID + r" error: (?P<detail>.*)$"),
-    "Disk errors": ("disk_errors", "errors", _ID + r" error: (?P<detail>.*)$"),
-}
-_COMPILED = {h: (t, k, re.compile(p)) for h, (t, k, p) in _HEADINGS.items()}
-_NONE = re.compile(r"^No (?:Memory|PCIe AER|ARM processor|Extlog|devlink|disk|Memory failure|MCE) errors\.$")
-_PROMPT = re.compile(r"^(?:\$|#|sudo\b|ras-mc-ctl\b)")
-
-
-def _value(k: str, v: str) -> Any:
-    if re.fullmatch(r"-?\d+", v) and k not in ("timestamp", "pfn"):
-        return int(v) + (1 << 64) if k in U64 and v.startswith("-") else int(v)  # perl prints them signed
-    if re.fullmatch(r"0x[0-9a-f]+", v) and k != "pfn":
-        return int(v, 16)
-    return v
-
-
-def read_text(text: str, *, source: str = "") -> RasdaemonResult:
-    """ras-mc-ctl output: --errors lines become RasEvent rows (the columns it prints),
-    --summary lines become ``summary`` counts; "No ... errors." lines mark empty tables.
-    Anything else (prompts, unknown lines) is skipped with ``source:line``."""
-    res = RasdaemonResult()
-    cur: tuple[str, str, re.Pattern] | None = None
-    src = source or "<text>"
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip().replace("\u00a0", " ")
-        where = f"{src}:{n}"
-        if not line:
-            continue
-        if line in _COMPILED:
-            cur = _COMPILED[line]
-            res.tables.setdefault(cur[0], "listed")
-            continue
-        if _NONE.match(line):
-            cur = None
-            continue
-        if _PROMPT.match(line):
-            res.skipped.append(Skipped(where, f"shell command line: {line}"))
-            continue
-        m = cur[2].match(line) if cur else None
-        if m is None:
-            why = f"unrecognised line under {cur[0]} ({cur[1]})" if cur else "line outside any ras-mc-ctl section"
-            res.skipped.append(Skipped(where, f"{why}: {line[:80]}"))
-            continue
-        d = {k: _value(k, v) for k, v in m.groupdict().items() if v is not None}
-        if cur[0] == "mce_record":
-            for k, v in re.findall(rf", ({_MCE_REG})=(0x[0-9a-f]+)", d.pop("regs", "")):
-                d[k] = int(v, 16)
-        if cur[1] == "summary":
-            res.summary.append({"table": cur[0], "line": n, **d})
-        else:
-            rid = d.pop("id")
-            res.events.append(RasEvent(cur[0], d, rid))
-    return res

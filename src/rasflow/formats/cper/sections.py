@@ -38,7 +38,7 @@ SECTION_TYPES: dict[bytes, tuple[str, str, str]] = {
     g.CPER_SEC_CXL_VIRT_SWITCH: ("cxl_component", "CperSecCxlComponent", "cxl_virtual_switch"),
     g.CPER_SEC_CXL_MLD_PORT: ("cxl_component", "CperSecCxlComponent", "cxl_mld_port"),
     g.CPER_SEC_NVIDIA: ("nvidia", "CperSecNvidia", "nvidia"),
-    g.CPER_SEC_NVIDIA_EVENT: ("nvidia", "CperSecNvidiaEvent", "nvidia_event"),
+    g.CPER_SEC_NVIDIA_EVENT: ("nvidia_event", "CperSecNvidiaEvent", "nvidia_event"),
 }
 
 _SHORT_TO_GUID = {short: guid for guid, (_, _, short) in SECTION_TYPES.items()}
