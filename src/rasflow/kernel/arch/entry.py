@@ -1,0 +1,139 @@
+"""The kernel's vectors: el0/el1 sync → do_mem_abort → do_sea; SError → do_serror.
+
+An abort runs as an engine process: the work done in the exception (the NMI-like part of
+APEI), then the irq_work it queued, then ret_to_user (task_work, signal delivery, ERET), each
+its own scheduled event. The hw program runner stops when its EL is left, so a user program
+does not resume after a deferred ERET (the PE does return to EL0 at ELR). do_serror has no
+deferred work and returns in the exception.
+"""
+
+from __future__ import annotations
+
+from ...formats.arm import kernel as ak
+from ...formats.linux.siginfo import BUS_OBJERR, SIGBUS
+from ..task import SigInfo, force_sig_info, get_signal
+
+ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR = 0x24, 0x25
+ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR = 0x20, 0x21
+ESR_ELx_FnV = 1 << 10
+FSC_SEA = (0x10, 0x14, 0x15, 0x16, 0x17, 0x13)  # SEA and SEA on table walk, levels -1..3
+FSC_SECC = (0x18, 0x1C, 0x1D, 0x1E, 0x1F, 0x1B)
+FAULT_NAMES = {0x10: "synchronous external abort", 0x18: "synchronous parity or ECC error"}
+
+
+class ArchEntry:
+    """The exception vectors of one kernel (installed at its EL on every PE)."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def on_exception(self, pe, exc) -> None:
+        k = self.kernel
+        if exc.kind == "serror":
+            self.do_serror(pe, exc)  # all in the exception: no deferred work
+            return
+        if exc.kind == "irq":
+            self.el_interrupt(pe, exc)
+            return
+        if exc.kind != "sync" or exc.esr is None:
+            k.trace("unhandled_entry", cpu=pe.index, kind=exc.kind)
+            return
+        ec = ak.ESR_ELx_EC(exc.esr)
+        if ec in (ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR):
+            k.engine.process(self.do_mem_abort(pe, exc), name=f"{k.name}:abort")
+        else:
+            k.trace("unhandled_entry", cpu=pe.index, kind=exc.kind, ec=ec)
+
+    # --- synchronous aborts --------------------------------------------------------------
+    def do_mem_abort(self, pe, exc):
+        fsc = exc.esr & 0x3F
+        if fsc in FSC_SEA or fsc in FSC_SECC:
+            yield from self.do_sea(pe, exc, FAULT_NAMES[0x10 if fsc in FSC_SEA else 0x18])
+        else:
+            self.kernel.trace("do_mem_abort", cpu=pe.index, esr=exc.esr, far=exc.far, fsc=fsc)
+            yield from self.arm64_notify_die(pe, exc, "level 3 translation fault", 11, 1)
+
+    def do_sea(self, pe, exc, name: str):
+        k = self.kernel
+        user = exc.from_el == 0
+        k.trace("do_sea", cpu=pe.index, esr=exc.esr, far=exc.far, user=user)
+        if user:
+            rc = yield from self.apei_claim_sea(pe)
+            if rc == 0:
+                yield from self.ret_to_user(pe)
+                return
+        yield from self.arm64_notify_die(pe, exc, name, SIGBUS, BUS_OBJERR)
+
+    def apei_claim_sea(self, pe):
+        """nmi_enter; ghes_notify_sea; nmi_exit; then (irqs were on at EL0) irq_work_run."""
+        k = self.kernel
+        if k.ghes is None:
+            return -2
+        rc = k.ghes.ghes_notify_sea()
+        if rc == 0:
+            yield k.engine.process(k.ghes.ghes_proc_in_irq(), name=f"{k.name}:irq_work")
+        k.trace("apei_claim_sea", cpu=pe.index, rc=rc)
+        return rc
+
+    def arm64_notify_die(self, pe, exc, name: str, sig: int, code: int):
+        k = self.kernel
+        if exc.from_el == 0:
+            task = k.current_task(pe.index)
+            far = 0 if exc.esr & ESR_ELx_FnV else (exc.far or 0)
+            if task is not None:
+                force_sig_info(k, task, SigInfo(sig, code, far))
+            yield from self.ret_to_user(pe)
+            return
+        k.printk(f"Internal error: {name}: {exc.esr:016x} [#1] SMP")
+        k.panic("Fatal exception")
+        yield k.engine.timeout(0)
+
+    # --- interrupts ---------------------------------------------------------------------------
+    def el_interrupt(self, pe, exc) -> None:
+        """gic_handle_irq: acknowledge, run the handler bound to the INTID (GHES GSIV/GPIO
+        sources: ghes_irq_func → ghes_proc), return."""
+        k = self.kernel
+        intid = pe.acknowledge_interrupt(fiq=False)
+        handled = k.ghes.ghes_irq(intid) if k.ghes is not None else False
+        k.trace("irq_handler", cpu=pe.index, intid=intid, handled=handled)
+        if exc.from_el == 0:
+            self.exit_to_user_mode(pe)
+        elif not k.machine.halted:
+            pe.eret()
+
+    # --- SError ----------------------------------------------------------------------------
+    def do_serror(self, pe, exc) -> None:
+        k = self.kernel
+        esr = exc.esr or 0
+        k.trace("do_serror", cpu=pe.index, esr=esr, from_el=exc.from_el)
+        if ak.arm64_is_fatal_ras_serror(esr):
+            self.arm64_serror_panic(pe, esr)
+        elif exc.from_el == 0:
+            self.exit_to_user_mode(pe)
+        else:
+            pe.eret()
+
+    def arm64_serror_panic(self, pe, esr: int) -> None:
+        k = self.kernel
+        k.printk(f"SError Interrupt on CPU{pe.index}, code 0x{esr:016x} -- {ak.esr_get_class_string(esr)}")
+        k.panic("Asynchronous SError Interrupt")
+
+    # --- return to user ---------------------------------------------------------------------
+    def ret_to_user(self, pe):
+        """The return to user after deferred work: its own scheduled event."""
+        yield self.kernel.engine.timeout(0)
+        self.exit_to_user_mode(pe)
+
+    def exit_to_user_mode(self, pe) -> None:
+        """exit_to_user_mode: task_work (TWA_RESUME), then signals; ERET if the task lives."""
+        k = self.kernel
+        task = k.current_task(pe.index)
+        if task is not None:
+            works, task.task_works = task.task_works, []
+            for work in works:
+                work()
+            if not get_signal(k, task):
+                k.trace("do_exit", pid=task.pid, comm=task.comm, sig=task.exit_signal)
+                return
+        if not k.machine.halted:
+            pe.eret()

@@ -1,0 +1,44 @@
+"""struct page, as memory_failure sees it: every pfn of RAM is a free buddy page until
+the kernel allocates it (anonymous LRU dirty/clean, page cache, kernel/reserved)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PAGE_SHIFT = 12
+PAGE_STATES = ("buddy", "anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean",
+               "kernel", "reserved")
+
+
+@dataclass
+class Page:
+    state: str = "buddy"
+    hwpoison: bool = False  # PG_hwpoison
+
+
+class Pages:
+    """pfn -> struct page for the RAM the kernel manages (pfn_valid())."""
+
+    def __init__(self, ram: tuple[tuple[int, int], ...], reserved: tuple[tuple[int, int], ...] = ()):
+        self.ranges = tuple((base >> PAGE_SHIFT, (base + size) >> PAGE_SHIFT) for base, size in ram)
+        self._pages: dict[int, Page] = {}
+        for base, size in reserved:
+            for pfn in range(base >> PAGE_SHIFT, (base + size + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT):
+                self.set(pfn, "reserved")
+
+    def pfn_valid(self, pfn: int) -> bool:
+        return any(lo <= pfn < hi for lo, hi in self.ranges)
+
+    def page(self, pfn: int) -> Page:
+        """pfn_to_page() (only for valid pfns)."""
+        p = self._pages.get(pfn)
+        if p is None:
+            p = self._pages[pfn] = Page()
+        return p
+
+    def set(self, pfn: int, state: str) -> Page:
+        if state not in PAGE_STATES:
+            raise ValueError(f"unknown page state {state!r}")
+        p = self.page(pfn)
+        p.state = state
+        return p

@@ -1,0 +1,81 @@
+"""Processes and signals (kernel/signal.c, include/linux/sched.h), as small as the RAS path
+needs: a task has a pid, a comm, an mm (user VA page -> pfn), its PF_MCE_* policy, the
+signals it handles, pending signals and task_work run on return to user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...formats.linux.mm import MceKill
+from ...formats.linux.siginfo import SIGBUS
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+
+
+@dataclass
+class SigInfo:
+    """The kernel_siginfo fields the RAS path fills (si_addr_lsb for BUS_MCEERR_*)."""
+
+    si_signo: int
+    si_code: int
+    si_addr: int = 0
+    si_addr_lsb: int = 0
+
+
+@dataclass
+class Task:
+    """struct task_struct, the few members used here."""
+
+    pid: int
+    comm: str
+    mm: dict[int, int] | None = field(default_factory=dict)  # user VA page -> pfn; None: kthread
+    mce_kill: MceKill = MceKill()
+    handlers: set[int] = field(default_factory=set)  # signals with a user handler
+    pending: list[SigInfo] = field(default_factory=list)
+    task_works: list[Callable[[], Any]] = field(default_factory=list)
+    exit_signal: int | None = None  # set when a signal killed the task
+
+    @property
+    def alive(self) -> bool:
+        return self.exit_signal is None
+
+    def map(self, va: int, pfn: int) -> None:
+        """Map one user page (the mm's page tables, as far as rmap needs them)."""
+        assert self.mm is not None
+        self.mm[va & ~(PAGE_SIZE - 1)] = pfn
+
+    def vma_address(self, pfn: int) -> int | None:
+        """page_address_in_vma(): the user VA this task maps ``pfn`` at, or None."""
+        if not self.mm:
+            return None
+        return next((va for va, p in sorted(self.mm.items()) if p == pfn), None)
+
+
+def force_sig_info(kernel, task: Task, info: SigInfo) -> None:
+    """Queue a signal (force: it cannot be blocked); delivered on return to user."""
+    task.pending.append(info)
+    kernel.trace("signal_generate", pid=task.pid, comm=task.comm, sig=info.si_signo,
+                 code=info.si_code, addr=info.si_addr, addr_lsb=info.si_addr_lsb)
+
+
+def force_sig(kernel, task: Task, sig: int = SIGBUS) -> None:
+    """force_sig(): SI_KERNEL (0x80)."""
+    force_sig_info(kernel, task, SigInfo(sig, 0x80))
+
+
+def get_signal(kernel, task: Task) -> bool:
+    """Deliver the pending signals: a handled one runs the handler, an unhandled fatal one
+    kills the task. True if the task survives."""
+    pending, task.pending = task.pending, []
+    for info in pending:
+        handled = info.si_signo in task.handlers
+        kernel.trace("signal_deliver", pid=task.pid, comm=task.comm, sig=info.si_signo,
+                     code=info.si_code, addr=info.si_addr, addr_lsb=info.si_addr_lsb,
+                     handled=handled)
+        if not handled:
+            task.exit_signal = info.si_signo
+            return False
+    return True
