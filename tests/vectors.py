@@ -12,3 +12,13 @@ def vector_files(pattern: str) -> list[Path]:
     if not VECTORS.is_dir():
         return []
     return sorted(VECTORS.glob(pattern))
+
+
+def vector_bytes(relpath: str) -> bytes:
+    """One vector file's bytes; the calling test is skipped when ../shared/vectors is absent."""
+    import pytest
+
+    path = VECTORS / relpath
+    if not path.is_file():
+        pytest.skip(f"../shared/vectors/{relpath} is absent")
+    return path.read_bytes()

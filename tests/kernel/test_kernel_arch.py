@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from kernel.khelpers import UNBACKED, Host
-from vectors import VECTORS
+from vectors import vector_bytes
 
 UART = 0x0900_0000
 
 
 def test_fatal_status_block_panics_in_the_nmi_path():
     h = Host()
-    data = bytearray((VECTORS / "kernel-sea" / "pub-mem-rec-pa-free.estatus.bin").read_bytes())
+    data = bytearray(vector_bytes("kernel-sea/pub-mem-rec-pa-free.estatus.bin"))
     data[16:20] = (1).to_bytes(4, "little")  # error_severity = CPER_SEV_FATAL
     _, lines = h.sea_from_user(bytes(data))
     assert lines[0] == "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0"
@@ -51,7 +51,7 @@ def test_corrected_serror_from_user_returns():
 
 def test_gsiv_source_interrupt_runs_ghes_proc():
     h = Host(sources=("SEA", "GSIV"))
-    data = (VECTORS / "kernel-sea" / "pub-mem-rec-pa-free.estatus.bin").read_bytes()
+    data = vector_bytes("kernel-sea/pub-mem-rec-pa-free.estatus.bin")
     h.write_status_block(data, "GSIV")
     t = h.target("GSIV")
     task = h.kernel.spawn("busybox")

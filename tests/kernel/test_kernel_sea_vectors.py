@@ -17,7 +17,7 @@ import json
 import pytest
 
 from kernel.khelpers import SECOND, Host
-from vectors import VECTORS
+from vectors import VECTORS, vector_bytes
 
 KSEA = VECTORS / "kernel-sea"
 BOOTS = json.loads((KSEA / "boots.json").read_text())["boots"] if KSEA.is_dir() else []
@@ -31,7 +31,7 @@ def _expected(name: str) -> list[str]:
 def test_kernel_sea_boot(boot):
     host = Host()
     for name in boot:
-        task, lines = host.sea_from_user((KSEA / f"{name}.estatus.bin").read_bytes())
+        task, lines = host.sea_from_user(vector_bytes(f"kernel-sea/{name}.estatus.bin"))
         lines = [ln.replace(f"{task.comm}:{task.pid}:", f"{task.comm}:PID:") for ln in lines]
         assert lines == _expected(name), name
         host.engine.run(until=host.engine.now + SECOND)
@@ -39,7 +39,7 @@ def test_kernel_sea_boot(boot):
 
 def test_the_sea_reached_the_kernel_through_firmware():
     host = Host(firmware_first=True)
-    data = (KSEA / "pub-mem-rec-pa-free.estatus.bin").read_bytes()
+    data = vector_bytes("kernel-sea/pub-mem-rec-pa-free.estatus.bin")
     task, _ = host.sea_from_user(data)
     ev = [(e.component, e.name) for e in host.engine.trace]
     order = [ev.index(x) for x in (("fw", "inject_sync_ea64"), ("host", "do_sea"),
@@ -52,11 +52,12 @@ def test_the_sea_reached_the_kernel_through_firmware():
     assert not task.alive
 
 
+@pytest.mark.skipif(not BOOTS, reason="../shared/vectors/kernel-sea is absent")
 def test_deterministic_trace():
     def run():
         host = Host()
         for name in BOOTS[0]:
-            host.sea_from_user((KSEA / f"{name}.estatus.bin").read_bytes())
+            host.sea_from_user(vector_bytes(f"kernel-sea/{name}.estatus.bin"))
             host.engine.run(until=host.engine.now + SECOND)
         return [(e.time, e.component, e.name, repr(e.fields)) for e in host.engine.trace]
     assert run() == run()

@@ -12,10 +12,9 @@ from rasflow.formats.linux.errno import EBUSY, EHWPOISON, ENXIO
 from rasflow.formats.linux.mm import MF_ACTION_REQUIRED
 from rasflow.formats.linux.siginfo import BUS_MCEERR_AR, BUS_OBJERR, SIGBUS
 from rasflow.kernel.apei import EstatusCache, Ratelimit
-from vectors import VECTORS
+from vectors import vector_bytes
 
 PFN = 0x7E000
-KSEA = VECTORS / "kernel-sea"
 
 
 # --- memory_failure -------------------------------------------------------------------------
@@ -99,7 +98,7 @@ def test_ratelimit_two_per_five_seconds():
 def test_print_rate_limit_per_class():
     """Three different corrected records within 5 s: the third is not printed (nor cached)."""
     h = Host()
-    data = bytearray((KSEA / "pub-mem-cor-pa.estatus.bin").read_bytes())
+    data = bytearray(vector_bytes("kernel-sea/pub-mem-cor-pa.estatus.bin"))
     printed = []
     for i in range(3):
         data[-20] = i + 1  # a different byte in the memory section: not a cache hit
@@ -110,7 +109,7 @@ def test_print_rate_limit_per_class():
 
 def test_duplicate_record_dropped_by_the_cache_without_sigbus():
     h = Host()
-    data = (KSEA / "pub-mem-cor-pa.estatus.bin").read_bytes()
+    data = vector_bytes("kernel-sea/pub-mem-cor-pa.estatus.bin")
     h.sea_from_user(data)
     task, lines = h.sea_from_user(data)
     assert lines == []
@@ -163,7 +162,7 @@ def test_ghes_probe_notification_types():
 
 def test_polled_source_ghes_proc():
     h = Host(sources=("SEA", "POLLED"))
-    data = (KSEA / "pub-mem-cor-pa.estatus.bin").read_bytes()
+    data = vector_bytes("kernel-sea/pub-mem-cor-pa.estatus.bin")
     h.write_status_block(data, "POLLED")
     (polled,) = [g for g in h.kernel.ghes.ghes if g.notify == "POLLED"]
     h.engine.run(until=polled.generic.notify_poll_interval * 1_000_000 + 1)
