@@ -367,6 +367,23 @@ def _is_classvar(hint: Any) -> bool:
     return hint is ClassVar or get_origin(hint) is ClassVar
 
 
+def section_end(buf_len: int, off: int, length: int | None) -> int:
+    """The end of a ``length``-byte section at ``off`` (the buffer's end when None); a
+    truncation FormatError when the buffer is shorter."""
+    end = buf_len if length is None else off + length
+    if end > buf_len:
+        raise FormatError(f"truncated: length says {length} bytes, have {buf_len - off}", offset=off, need=end - buf_len)
+    return end
+
+
+def decode_entries(cls: type, buf, off: int, count: int) -> tuple:
+    """``count`` consecutive fixed-size entries of layout ``cls`` (no Tail, no GUIDs) at
+    ``off``, unpacked in one pass; the caller has checked they fit."""
+    mv = memoryview(buf)[off : off + count * cls.SIZE]
+    new = tuple.__new__
+    return tuple(new(cls, v) for v in cls.STRUCT.iter_unpack(mv))
+
+
 def bits(value: int, msb: int, lsb: int) -> int:
     """The field ``value[msb:lsb]``, as the specs write it."""
     return (value >> lsb) & ((1 << (msb - lsb + 1)) - 1)

@@ -14,12 +14,11 @@ cper-section-nvidia-events.h at 7c410e29), named in kernel style.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
 from ..errors import FormatError
-from ..layout import Bytes, Names, layout, u8, u16, u32, u64
+from ..layout import Bytes, Names, decode_entries, layout, u8, u16, u32, u64
 from .guids import CPER_SEC_NVIDIA
 from .names import SEVERITY_KERNEL
 from .nvidia_event import (  # noqa: F401  (the NvidiaEvent names are re-exported)
@@ -101,8 +100,7 @@ class CperNvidiaFwError:
     scratch_dram_disable: u64
 
 
-_REG = struct.Struct("<QQ")
-REG_SIZE = _REG.size
+REG_SIZE = CperNvidiaRegister.SIZE
 
 
 class CperSecNvidia(NamedTuple):
@@ -128,8 +126,7 @@ class CperSecNvidia(NamedTuple):
                 f"the section has {end - pos} after the header",
                 path="number_regs", offset=off + 22, need=stop - end,
             )
-        new = tuple.__new__
-        regs = tuple(new(CperNvidiaRegister, r) for r in _REG.iter_unpack(mv[pos:stop]))
+        regs = decode_entries(CperNvidiaRegister, mv, pos, header.number_regs)
         return cls(header, regs, bytes(mv[stop:end]))
 
     def encode(self) -> bytes:

@@ -16,15 +16,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
 from ..errors import FormatError
-from ..layout import Bytes, Names, Tail, layout, u8, u16, u32, u64
+from ..layout import Bytes, Names, Tail, layout, section_end, u8, u16, u32, u64
 from .guids import CPER_SEC_NVIDIA_EVENT
 
 
 def _bounds(mv: memoryview, off: int, length: int | None) -> int:
-    end = len(mv) if length is None else off + length
-    if end > len(mv):
-        raise FormatError(f"truncated: length says {length} bytes, have {len(mv) - off}", offset=off, need=end - len(mv))
-    return end
+    return section_end(len(mv), off, length)
 
 
 def _hex(d: Mapping[str, Any], key: str, path: str) -> bytes:

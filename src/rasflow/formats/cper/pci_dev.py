@@ -8,12 +8,11 @@ Memory-mapped register pairs come first, then programmed-I/O ones.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
 from ..errors import FormatError
-from ..layout import Bytes, Flags, layout, u8, u16, u32, u64
+from ..layout import Bytes, Flags, decode_entries, layout, section_end, u8, u16, u32, u64
 from .guids import CPER_SEC_PCI_DEV
 
 # Validation bits (UEFI N.2.9)
@@ -56,8 +55,7 @@ class CperPciDevRegister:
     value: u64
 
 
-_REG = struct.Struct("<QQ")
-REG_SIZE = _REG.size
+REG_SIZE = CperPciDevRegister.SIZE
 
 
 class CperSecPciDev(NamedTuple):
@@ -73,9 +71,7 @@ class CperSecPciDev(NamedTuple):
     @classmethod
     def decode(cls, buf, off: int = 0, length: int | None = None) -> CperSecPciDev:
         mv = memoryview(buf)
-        end = len(mv) if length is None else off + length
-        if end > len(mv):
-            raise FormatError(f"truncated: length says {length} bytes, have {len(mv) - off}", offset=off, need=end - len(mv))
+        end = section_end(len(mv), off, length)
         header = CperSecPciDevHeader.decode(mv[:end], off)
         pos = off + cls.SIZE
         count = header.memory_number + header.io_number
@@ -88,8 +84,7 @@ class CperSecPciDev(NamedTuple):
                 path=field, offset=off + (36 if mem_fits else 32), need=pos + count * REG_SIZE - end,
             )
         stop = pos + count * REG_SIZE
-        new = tuple.__new__
-        regs = tuple(new(CperPciDevRegister, r) for r in _REG.iter_unpack(mv[pos:stop]))
+        regs = decode_entries(CperPciDevRegister, mv, pos, count)
         return cls(header, regs, bytes(mv[stop:end]))
 
     def encode(self) -> bytes:
