@@ -10,6 +10,8 @@ import pytest
 from rasflow.cli import main as cli_main
 from rasflow.formats.render.kernel import bert_print
 from rasflow.interop import kernel_oracle as ko
+from rasflow.interop import kernel_oracle_ghes as kg
+from rasflow.interop import kernel_oracle_sea as ks
 from vectors import vector_files
 
 HERE = Path(__file__).parent
@@ -112,3 +114,181 @@ def test_setup_refuses_without_root(tmp_path, monkeypatch):
     monkeypatch.setattr(ko.os, "geteuid", lambda: 1000)
     with pytest.raises(ko.OracleError, match="needs root"):
         ko.setup(tmp_path / "cache", log=lambda m: None)
+
+
+# --- bert_print: bert.c's truncation, size and count limits ------------------------------
+
+
+def _edge(name: str) -> bytes:
+    vec = vector_files(f"kernel-edge/{name}.estatus.bin")
+    if not vec:
+        pytest.skip("../shared/vectors/kernel-edge is absent")
+    return vec[0].read_bytes()
+
+
+def test_bert_print_truncated_status_block():
+    block = bytearray(_edge("01_mem_corrected"))
+    block[12:16] = (int.from_bytes(block[12:16], "little") + 64).to_bytes(4, "little")  # data_length past the region
+    # what the real kernel printed for this block (rasflow verify kernel --raw)
+    assert bert_print(bytes(block)) == ["BERT: [Firmware Bug]: Truncated status block (length: 236)."]
+    good = _edge("01_mem_corrected")
+    lines = bert_print(good + bytes(block))
+    assert lines[:-1] == bert_print(good) and lines[-1].endswith("(length: 236).")
+    # raw data counts by raw_data_length (cper_estatus_len), checked before block_status
+    raw = bytearray(20)
+    raw[4:8], raw[8:12] = (20).to_bytes(4, "little"), (40).to_bytes(4, "little")
+    assert bert_print(bytes(raw)) == ["BERT: [Firmware Bug]: Truncated status block (length: 60)."]
+
+
+def test_bert_print_limits():
+    good = _edge("01_mem_corrected")
+    one = bert_print(good)
+    assert bert_print(good * 7) == one * 5 + ["BERT: [Hardware Error]: Skipped 2 error records"]
+
+
+# --- GHES and SEA modes: the parts that need no QEMU -------------------------------------
+
+
+def test_devmem_writes():
+    lines = kg.devmem_writes(0x1000, bytes(range(1, 9)) + bytes(8) + b"\x07")
+    assert lines == ["$B devmem 0x1010 64 0x7", "$B devmem 0x1000 64 0x807060504030201"]  # block_status last
+    assert kg.devmem_writes(0x1000, b"\x01", stale=24) == [
+        "$B devmem 0x1008 64 0x0", "$B devmem 0x1010 64 0x0", "$B devmem 0x1000 64 0x1"]
+
+
+def _block(severity: int, tag: int = 0) -> bytes:
+    from rasflow.formats import cper
+    from rasflow.formats.cper.memory import CperSecMemErr
+
+    sec = CperSecMemErr(**{**{f: 0 for f in CperSecMemErr._fields}, "tail": b"",
+                           "validation_bits": 0x2, "physical_addr": 0x7E000000 + tag * 0x1000})
+    return cper.build_estatus([sec], error_severity=severity).encode()
+
+
+def test_plan_boots_respects_rate_limits_cache_and_panics():
+    cor, rec, fatal, info = (_block(s) for s in (2, 0, 1, 3))
+    blocks = [cor, _block(2, 1), _block(2, 2), rec, fatal, info, _block(0, 1), _block(0, 2), cor, bytes(32)]
+    assert [kg.print_class(b, 4096) for b in (cor, rec, fatal, info, bytes(32))] == [
+        "corrected", "uncorrected", "panic", "corrected", "empty"]
+    bad = bytearray(cor)
+    bad[12:16] = (10).to_bytes(4, "little")
+    assert kg.print_class(bytes(bad), 4096) == "invalid" and kg.print_class(cor, 40) == "invalid"
+    plan = kg.plan_boots(blocks, 4096)
+    assert sorted(i for b in plan for i in b) == list(range(len(blocks)))
+    for boot in plan:
+        classes = [kg.print_class(blocks[i], 4096) for i in boot]
+        assert classes.count("corrected") <= 2 and classes.count("uncorrected") <= 2
+        assert "panic" not in classes[:-1]
+        assert len({blocks[i] for i in boot}) == len(boot)
+
+
+def test_ghes_hest_replaces_qemus():
+    from rasflow.formats import acpi
+
+    raw = kg.ghes_hest(3)
+    hest = acpi.decode(raw, strict=True)
+    assert raw[10:24] == b"BOCHS BXPC    " and hest.header.oem_revision == 2  # > QEMU's 1: the upgrade takes it
+    assert [(s.TYPE, s.source_id, s.notify_type, s.notify_poll_interval, s.error_status_address_address,
+             s.error_block_length) for s in hest.sources] == [
+        (9, i, 0, kg.POLL_MS, kg.POLL_SLOTS + 8 * i, kg.POLL_BLOCK_LENGTH) for i in range(3)]
+    with pytest.raises(ko.OracleError):
+        kg.ghes_hest(16)
+    init = kg.ghes_init([_block(2)])
+    assert f"$B devmem {kg.POLL_SLOTS:#x} 64 {kg.POLL_BLOCKS:#x}" in init and init.index("RASFLOW-DMESG-0") < init.index("dmesg -c\necho RASFLOW-END-0")
+
+
+def test_ghes_expect():
+    from rasflow.formats import cper
+    from rasflow.formats.render.kernel import ghes_print_estatus
+
+    block = _block(0)
+    lines, took = kg.ghes_expect(block, 3, 7)
+    assert took and lines == ghes_print_estatus(cper.decode(block), 3, 7)
+    assert lines[0] == "{7}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 3"
+    assert kg.ghes_expect(block, 0, 1, block_length=40) == (["[Firmware Warn]: GHES: Invalid error status block length!"], False)
+    assert kg.ghes_expect(bytes(64), 0, 1) == ([], False)
+    bad = bytearray(block)
+    bad[12:16] = (10).to_bytes(4, "little")
+    assert kg.ghes_expect(bytes(bad), 0, 1) == (["[Firmware Warn]: GHES: Invalid CPER header!"], False)
+    kept = kg.ghes_lines(["{1}[Hardware Error]: x", "Memory failure: 0x7e000: ...", "[Firmware Warn]: GHES: Invalid CPER header!",
+                          "[Firmware Warn]: GHES: Unhandled processor error type 0x08: bus error"])
+    assert kept == ["{1}[Hardware Error]: x", "[Firmware Warn]: GHES: Invalid CPER header!"]
+
+
+def test_record_chunks():
+    console = "\n".join([
+        "\x1b[2J\x1b[01;01HRASFLOW-BOOT-BEGIN", "[    0.1] ACPI: Table Upgrade: override [HEST-BOCHS -BXPC    ]",
+        "RASFLOW-BOOT-END", "RASFLOW-REC-0", "Bus error", "RASFLOW-DMESG-0", "[    2.5] {1}[Hardware Error]: a",
+        "[    2.6] GHES GHES.0: [Hardware Error]: GHES: busybox:158: synchronous unrecoverable error (SIGBUS)",
+        "RASFLOW-END-0", "RASFLOW-REC-1", "RASFLOW-DMESG-1", "RASFLOW-END-1", "RASFLOW-REC-2",
+        "[    3.0] {2}[Hardware Error]: b", "[    3.1] Kernel panic - not syncing: GHES: Fatal hardware error",
+        "[    3.2] Call trace:", ""])
+    boot, chunks = kg.record_chunks(console, 4)
+    assert boot == ["ACPI: Table Upgrade: override [HEST-BOCHS -BXPC    ]"]
+    assert chunks[1] == [] and chunks[3] is None
+    assert kg.mask_pids(chunks[0]) == [
+        "{1}[Hardware Error]: a", "GHES GHES.0: [Hardware Error]: GHES: busybox:PID: synchronous unrecoverable error (SIGBUS)"]
+    assert chunks[2] == ["{2}[Hardware Error]: b", "Kernel panic - not syncing: GHES: Fatal hardware error"]
+    assert kg.mask_pids(["{1}[Hardware Error]:   node:0 bank:1 row:2 column:3 "]) == ["{1}[Hardware Error]:   node:0 bank:1 row:2 column:3 "]
+    with pytest.raises(ko.OracleError, match="hardware_errors"):
+        kg.record_chunks("RASFLOW-LAYOUT-MISMATCH\n", 1)
+    with pytest.raises(ko.OracleError, match="no /init output"):
+        kg.record_chunks("Kernel panic\n", 1)
+
+
+def test_sea_model_harness():
+    vec = vector_files("kernel-sea/pub-mem-rec-pa-free.estatus.bin")
+    if not vec:
+        pytest.skip("../shared/vectors/kernel-sea is absent")
+    data = vec[0].read_bytes()
+    want = vec[0].with_name("pub-mem-rec-pa-free.kernel.txt").read_text().splitlines()
+    first, again = ks.model_lines([data, data])
+    assert first == want
+    assert again == []  # the estatus cache drops the same block seconds later, as the real kernel did
+    init = ks.sea_init([data, data[:40]])
+    assert init.count(f"$B devmem {ks.UNBACKED_REAL:#x}\n") == 2 and f"$B devmem {ks.SEA_ACK:#x} 64 0" in init
+
+
+def test_verify_modes_in_the_cli():
+    from rasflow.commands import verify
+
+    assert verify.MODES == ("bert", "ghes", "sea")
+    assert verify.parser().parse_args(["kernel", "--mode", "sea"]).mode == "sea"
+
+
+# --- the real kernel: GHES (polled) and SEA ----------------------------------------------
+
+NEEDS_SETUP = pytest.mark.skipif(ko.ready() is None,
+                                 reason="kernel oracle not set up: run `rasflow verify kernel --setup` (root)")
+
+
+@NEEDS_SETUP
+def test_real_kernel_ghes_agrees(capsys):
+    picks = [*vector_files("kernel/memory.all.1.estatus.bin"), *vector_files("kernel/arm.all.2.estatus.bin"),
+             *(vector_files(f"kernel-edge/{n}.estatus.bin")[0] for n in ("02_arm_recoverable", "06_invalid_length", "07_mem_fatal")
+               if vector_files(f"kernel-edge/{n}.estatus.bin"))]
+    if len(picks) < 5:
+        pytest.skip("../shared/vectors is absent")
+    status = cli_main(["verify", "kernel", "--mode", "ghes", "--raw", *map(str, picks)])  # one boot
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "5 records, 0 differences", out
+    assert "  {1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0" in out
+    assert "  [Firmware Warn]: GHES: Failed to read error status block!" in out  # 06: cper_estatus_check
+    assert "  {4}[Hardware Error]: event severity: fatal" in out  # printed, then the panic
+    assert status == 0
+
+
+@NEEDS_SETUP
+def test_real_kernel_sea_agrees_with_the_model(capsys):
+    names = ("pub-mem-cor-pa", "pub-arm-bus-rec", "pub-arm-cache-rec-pa", "pub-mem-rec-nopa")
+    picks = [p for n in names for p in vector_files(f"kernel-sea/{n}.estatus.bin")]
+    picks += vector_files("kernel-edge/07_mem_fatal.estatus.bin")
+    if len(picks) < 5:
+        pytest.skip("../shared/vectors is absent")
+    status = cli_main(["verify", "kernel", "--mode", "sea", *map(str, picks)])  # two boots
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "5 records, 0 differences", out
+    assert "  Memory failure: 0x7e001: recovery action for free buddy page: Recovered" in out
+    assert "  GHES GHES.0: [Hardware Error]: GHES: busybox:PID: synchronous unrecoverable error (SIGBUS)" in out
+    assert "  Kernel panic - not syncing: GHES: Fatal hardware error" in out
+    assert status == 0

@@ -11,18 +11,23 @@ from ..formats import cper
 from ..formats.errors import FormatError
 from .common import UserError, fail, read_raw
 
+MODES = ("bert", "ghes", "sea")
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rasflow verify kernel",
-        description="Boot a Debian arm64 kernel under QEMU (TCG) with our records in a BERT boot error "
-        "region (5 per boot) and diff the kernel's [Hardware Error] lines with rasflow's rendering.",
+        description="Boot a Debian arm64 kernel under QEMU (TCG), have it handle our records and diff its "
+        "lines with rasflow's. bert: a BERT boot error region (5 per boot), against rasflow's rendering; "
+        "ghes: polled GHES sources (-machine virt,ras=on, HEST replaced through the initrd), against "
+        "ghes_print_estatus; sea: QEMU's SEA source and a user read of an unbacked PA, against rasflow's "
+        "kernel model (busybox:PID masked).",
     )
     p.add_argument("target", choices=("kernel",), help="what to verify against")
     p.add_argument("inputs", nargs="*", help="CPER records, status blocks, JSON, or directories of them")
     p.add_argument("--setup", action="store_true",
                    help="install QEMU/AAVMF and fetch the arm64 cloud kernel and busybox (root; cached)")
-    p.add_argument("--mode", choices=("bert",), default="bert", help="decode path (default: bert)")
+    p.add_argument("--mode", choices=MODES, default="bert", help="kernel path (default: bert)")
     p.add_argument("--workers", type=int, default=2, help="boots at once (default: 2)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per boot (default: 120)")
     p.add_argument("--raw", action="store_true",
@@ -67,6 +72,20 @@ def load_blocks(inputs: Sequence[str], *, raw: bool = False) -> list[tuple[str, 
     return items
 
 
+def _runner(mode: str):
+    if mode == "ghes":
+        from ..interop.kernel_oracle_ghes import run_ghes
+
+        return run_ghes
+    if mode == "sea":
+        from ..interop.kernel_oracle_sea import run_sea
+
+        return run_sea
+    from ..interop.kernel_oracle import run_bert
+
+    return run_bert
+
+
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_intermixed_args(argv)
     from ..interop import kernel_oracle as ko
@@ -79,7 +98,7 @@ def main(argv: Sequence[str]) -> int:
         items = load_blocks(args.inputs, raw=args.raw)
         if not items:
             raise UserError("nothing to verify: give records, status blocks or directories (or --setup)")
-        results = ko.run_bert(items, workers=args.workers, timeout=args.timeout)
+        results = _runner(args.mode)(items, workers=args.workers, timeout=args.timeout)
     except ko.OracleError as e:
         print(f"rasflow verify: {e}", file=sys.stderr)
         return 2

@@ -131,13 +131,19 @@ class Engine:
         self.now, _, _, fn = heapq.heappop(self._queue)
         fn()
 
-    def run(self, until: int | None = None) -> None:
-        """Process events until the queue is empty or simulated time would pass ``until``."""
+    def run(self, until: int | None = None, *, max_steps: int | None = None) -> None:
+        """Process events until the queue is empty or simulated time would pass ``until``;
+        ``max_steps``: a runaway model (an endless loop in zero time) raises RuntimeError."""
+        steps = 0
         while self._queue:
             if until is not None and self._queue[0][0] > until:
                 self.now = until
                 return
             self.step()
+            steps += 1
+            if max_steps is not None and steps > max_steps:
+                raise RuntimeError(f"more than {max_steps} events by t={self.now} ns: "
+                                   "the model loops (an access retried forever?)")
         if until is not None:
             self.now = max(self.now, until)
 

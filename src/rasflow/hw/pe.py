@@ -351,6 +351,8 @@ class PE(SErrorMixin, ProgramMixin, Component):
             fields["illegal"] = True
         self.engine.trace.emit(self.engine.now, self.name, "eret", fields)
         to_el = ps.el
+        if self._resume is not None:
+            self._resume_check()
         if self._serror is not None or self._irqs or regs["HCR_EL2"] & arch.HCR_VSE:
             self._check_async()
         if legal and to_el >= 1 and ps.el == to_el and self.pc == elr:

@@ -231,15 +231,36 @@ class ProgramMixin:
 
     # --- programs -------------------------------------------------------------------
     def run(self, program: Sequence[tuple], mmu: Mmu | None = None, *, el: int = 0,
-            entry: int = 0x40_0000, ns_per_insn: int = 1, daif: str = ""):
+            entry: int = 0x40_0000, ns_per_insn: int = 1, daif: str = "",
+            resume: bool = False):
         """Start ``program`` at ``entry`` in EL``el`` (SP_EL0 at EL0, SP_ELx above) with the
         PSTATE.DAIF bits named in ``daif`` set; returns the engine Process, whose value is
-        why it ended: "done", "left" or "halted"."""
+        why it ended: "done", "left", "halted" or (``resume``) what :meth:`end_program`
+        said.
+
+        ``resume``: when software leaves the program (an exception it does not return
+        from at once), wait for an ERET back into it (the kernel's return to user after
+        deferred work) instead of ending; software ends it with :meth:`end_program`."""
         code = compile_program(program)
-        return self.engine.process(self._run(code, mmu, el, entry, ns_per_insn, daif),
+        return self.engine.process(self._run(code, mmu, el, entry, ns_per_insn, daif, resume),
                                    name=f"{self.name}:program")
 
-    def _run(self, code, mmu, el, entry, ns, daif):
+    def end_program(self, reason: str = "exit") -> None:
+        """Software will not return to the suspended program (its task exited)."""
+        wait = self._resume
+        if wait is not None:
+            if not wait[3].triggered:
+                wait[3].succeed(reason)
+        elif self._runner is not None:
+            self._ended = reason  # before the program noticed it was left
+
+    def _resume_check(self) -> None:
+        """After an ERET: wake a suspended program the PE has just returned into."""
+        el, entry, end, ev = self._resume
+        if self.pstate.el == el and entry <= self.pc < end and not ev.triggered:
+            ev.succeed(None)
+
+    def _run(self, code, mmu, el, entry, ns, daif, resume=False):
         if self._runner is not None:
             raise RuntimeError(f"{self.name} already runs a program")
         ps = self.pstate
@@ -252,6 +273,7 @@ class ProgramMixin:
         end = entry + 4 * len(code)
         counters: dict[int, int] = {}
         self._runner = code
+        self._ended = None
         machine = self.machine
         self.trace("program_start", el=el, entry=entry, instructions=len(code))
         reason = "done"
@@ -268,7 +290,19 @@ class ProgramMixin:
                 pc = self.pc
                 if ps.el != el or not entry <= pc < end:
                     reason = "done" if ps.el == el and pc == end else "left"
-                    break
+                    if reason == "done" or not resume:
+                        break
+                    if self._ended is not None:
+                        reason = self._ended
+                        break
+                    self._resume = (el, entry, end, self.engine.event())
+                    self.trace("program_suspend", pc=pc, el=ps.el)
+                    why = yield self._resume[3]
+                    self._resume = None
+                    if why is not None:
+                        reason = why
+                        break
+                    continue
                 i = (pc - entry) >> 2
                 op = code[i]
                 kind = op[0]
@@ -287,16 +321,26 @@ class ProgramMixin:
                     continue
                 if kind == SLEEP:
                     self.pc = pc + 4
-                    self._wake = wake = self.engine.event()
-                    self.engine.schedule(op[1], _wake_at, wake)
-                    yield wake
-                    self._wake = None
+                    deadline = self.engine.now + op[1]
+                    while True:
+                        self._wake = wake = self.engine.event()
+                        self.engine.schedule(deadline - self.engine.now, _wake_at, wake)
+                        yield wake
+                        self._wake = None
+                        if not resume or self.engine.now >= deadline or machine.halted:
+                            break
+                        # nanosleep: take what woke us, then sleep on if we came back here
+                        if self.async_pending():
+                            self._check_async()
+                        if ps.el != el or self.pc != pc + 4:
+                            break
                     continue
                 self._do(op, mmu)
                 yield ns
         finally:
             self._runner = None
             self._wake = None
+            self._resume = None
         self.trace("program_end", reason=reason, pc=self.pc, el=ps.el)
         return reason
 

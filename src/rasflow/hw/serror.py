@@ -66,6 +66,8 @@ class SErrorMixin:
         self.active_interrupts: list[tuple[int, bool]] = []
         self._runner = None  # set while a program runs on this PE
         self._wake = None  # an Event a sleeping program waits on
+        self._resume = None  # (el, entry, end, Event) while a program waits to be returned to
+        self._ended = None  # end_program() called while the program was still running
 
     # --- physical SError ------------------------------------------------------------
     @property

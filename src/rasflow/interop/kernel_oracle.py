@@ -3,7 +3,8 @@
 BERT mode: up to 5 status blocks per boot go into a boot error region inside the
 UEFI variable pflash (physical 0x05000000); a BERT pointing at it reaches the kernel
 through the initrd table-upgrade cpio; ``/init`` prints ``dmesg`` between markers.
-See ``shared/reference/kernel-oracle.md``.
+GHES (polled) and SEA modes live in ``kernel_oracle_ghes`` and ``kernel_oracle_sea``;
+they share the boot and cpio helpers here. See ``shared/reference/kernel-oracle.md``.
 """
 
 from __future__ import annotations
@@ -223,14 +224,20 @@ def split_records(lines: Sequence[str]) -> list[list[str]]:
     return chunks
 
 
-def boot(region: bytes, info: dict, cache: Path, timeout: float = 120.0) -> str:
-    """Boot the kernel once with ``region`` as the boot error region; return the console."""
-    aml = acpi.build_bert(len(region), REGION_ADDR).encode()
+def init_overlay(script: str) -> bytes:
+    """A gzipped cpio holding only ``/init``: appended after the cached initramfs, it
+    replaces that ``/init`` (the kernel unpacks the archives in order)."""
+    return gzip.compress(cpio_newc([("init", 0o100755, script.encode())]), mtime=0)
+
+
+def boot_qemu(initrd: bytes, info: dict, *, vars_image: bytes | None = None, machine: str = "virt",
+              timeout: float = 120.0) -> str:
+    """Boot the kernel once under QEMU ``-machine MACHINE`` with ``initrd``; return the console."""
     with tempfile.TemporaryDirectory(prefix="rasflow-oracle-") as tmp:
         t = Path(tmp)
-        (t / "initrd").write_bytes(table_cpio(aml) + (cache / "initramfs.gz").read_bytes())
-        (t / "vars.fd").write_bytes(patch_vars(AAVMF_VARS.read_bytes(), region))
-        cmd = [QEMU, "-machine", "virt", "-cpu", "cortex-a72", "-accel", "tcg", "-m", "1G", "-smp", "1",
+        (t / "initrd").write_bytes(initrd)
+        (t / "vars.fd").write_bytes(AAVMF_VARS.read_bytes() if vars_image is None else vars_image)
+        cmd = [QEMU, "-machine", machine, "-cpu", "cortex-a72", "-accel", "tcg", "-m", "1G", "-smp", "1",
                "-nographic", "-no-reboot", "-nic", "none",
                "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={AAVMF_CODE}",
                "-drive", f"if=pflash,format=raw,unit=1,file={t / 'vars.fd'}",
@@ -240,6 +247,22 @@ def boot(region: bytes, info: dict, cache: Path, timeout: float = 120.0) -> str:
         except subprocess.TimeoutExpired:
             raise OracleError(f"boot timed out after {timeout:.0f} s") from None
         return p.stdout.decode("utf-8", "replace")
+
+
+def boot(region: bytes, info: dict, cache: Path, timeout: float = 120.0) -> str:
+    """Boot the kernel once with ``region`` as the boot error region; return the console."""
+    aml = acpi.build_bert(len(region), REGION_ADDR).encode()
+    initrd = table_cpio(aml) + (cache / "initramfs.gz").read_bytes()
+    return boot_qemu(initrd, info, vars_image=patch_vars(AAVMF_VARS.read_bytes(), region), timeout=timeout)
+
+
+def require_ready(cache: Path | None = None) -> tuple[dict, Path]:
+    """The manifest and cache directory, or OracleError telling how to set up."""
+    cache = cache or cache_dir()
+    info = ready(cache)
+    if info is None:
+        raise OracleError(f"the kernel oracle is not set up in {cache}: run `rasflow verify kernel --setup`")
+    return info, cache
 
 
 @dataclass
@@ -275,16 +298,14 @@ def compare_boot(names: Sequence[str], blocks: Sequence[bytes], kernel: list[str
 def run_bert(items: Sequence[tuple[str, bytes]], *, cache: Path | None = None, workers: int = 2,
              timeout: float = 120.0) -> list[RecordResult]:
     """Boot the kernel on every (name, status block) item, 5 per boot, ``workers`` boots at once."""
-    cache = cache or cache_dir()
-    info = ready(cache)
-    if info is None:
-        raise OracleError(f"the kernel oracle is not set up in {cache}: run `rasflow verify kernel --setup`")
+    info, cache = require_ready(cache)
     groups: list[list[tuple[str, bytes]]] = [[]]
-    for item in items:  # the kernel stops at an invalid block: it ends its boot
+    for item in items:  # the kernel stops at an invalid or truncated block: it ends its boot
         if len(groups[-1]) == PER_BOOT:
             groups.append([])
         groups[-1].append(item)
-        if bert_print(item[1])[-1:] == [f"BERT: {FW_BUG}Invalid error record."]:
+        last = bert_print(item[1])[-1:]
+        if last and last[0].startswith((f"BERT: {FW_BUG}Invalid error record.", f"BERT: {FW_BUG}Truncated")):
             groups.append([])
     groups = [g for g in groups if g]
 

@@ -20,12 +20,14 @@ from .apei.ghes import GhesDriver
 from .apei.hest import hest_init
 from .arch import ArchEntry
 from .mm import MemoryFailure, Pages
-from .task import Task, force_sig
+from .syscall import Syscalls
+from .task import SigInfo, Task, force_sig, force_sig_info
 
+IPI_RESCHEDULE = 0
 DEFAULT_SYSCTL = {"vm.memory_failure_recovery": 1, "vm.memory_failure_early_kill": 0}
 
 
-class Kernel(Component):
+class Kernel(Syscalls, Component):
     """One Linux kernel at ``el`` (2: the VHE host, 1: a guest)."""
 
     def __init__(self, machine, *, el: int = 2, name: str = "host",
@@ -39,6 +41,10 @@ class Kernel(Component):
         self.dmesg: list[str] = []
         self.tasks: dict[int, Task] = {}
         self.current: dict[int, Task | None] = {}
+        self.chrdevs: dict = {}
+        self.runqueue: dict[int, list] = {}
+        self.this_cpu = 0  # smp_processor_id() of the code running now
+        self.cpu_id = getattr(machine, "cpu_id", None) or (lambda pe: pe.index)
         self._next_pid = 1
         self._printk_ratelimit: dict[str, Ratelimit] = {}
         ram = tuple((r.base, r.size) for r in self.memory.ram)
@@ -64,16 +70,53 @@ class Kernel(Component):
         if pid is None:
             pid = self._next_pid
         self._next_pid = max(self._next_pid, pid) + 1
-        task = self.tasks[pid] = Task(pid, comm)
+        task = self.tasks[pid] = Task(pid, comm, cpu=cpu)
         self.current[cpu] = task
         self.trace("sched_process_fork", pid=pid, comm=comm, cpu=cpu)
         return task
 
-    def current_task(self, cpu: int = 0) -> Task | None:
-        return self.current.get(cpu)
+    def start_user(self, task: Task, program) -> None:
+        """Queue ``task``'s program on its CPU; :meth:`schedule` runs it at EL0."""
+        self.runqueue.setdefault(task.cpu, []).append((task, program))
+
+    def schedule(self, pe) -> bool:
+        """The CPU is ours: run the next queued user program on ``pe`` (False if none)."""
+        queue = self.runqueue.get(self.cpu_id(pe))
+        if not queue:
+            return False
+        task, program = queue.pop(0)
+        if not task.alive:
+            return self.schedule(pe)
+        self.current[task.cpu] = task
+        if self.el == 2 and task.kick is None:  # signal_wake_up(): an IPI to its CPU
+            task.kick = lambda: pe.raise_interrupt(IPI_RESCHEDULE)
+        self.trace("sched_switch", cpu=task.cpu, next_pid=task.pid, next_comm=task.comm)
+        pe.run(program, self.user_mmu(task), el=0, resume=True)
+        return True
+
+    def user_mmu(self, task: Task):
+        """The translation the PE uses for ``task``: its page tables, then (in a guest) the
+        stage 2 the hypervisor installed (``machine.stage2``: IPA -> PA)."""
+        stage2 = getattr(self.machine, "stage2", None)
+        if stage2 is None:
+            return lambda va: self.user_pa(task, va)
+
+        def mmu(va: int):
+            ipa = self.user_pa(task, va)
+            return None if ipa is None else (stage2(ipa), ipa)
+
+        return mmu
+
+    def current_task(self, cpu: int | None = None) -> Task | None:
+        """``current`` on ``cpu`` (default: the CPU this kernel code runs on)."""
+        return self.current.get(self.this_cpu if cpu is None else cpu)
 
     def force_sig(self, task: Task, sig: int = SIGBUS) -> None:
         force_sig(self, task, sig)
+
+    def kill(self, task: Task, sig: int) -> None:
+        """kill()/tgkill() from user space: SI_TKILL."""
+        force_sig_info(self, task, SigInfo(sig, -6))
 
     # --- log and death --------------------------------------------------------------------
     def printk(self, line: str) -> None:

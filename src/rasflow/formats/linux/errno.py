@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 ENOENT = 2
+EINTR = 4
 EIO = 5
 ENXIO = 6
 ENOEXEC = 8
+EBADF = 9
 EFAULT = 14
+EEXIST = 17
 EBUSY = 16
 EINVAL = 22
+ENOTTY = 25
 ENOSYS = 38
 EINPROGRESS = 115
 EHWPOISON = 133
 
 ERRNO_NAMES = {
     ENOENT: "ENOENT",
+    EINTR: "EINTR",
+    EBADF: "EBADF",
+    ENOTTY: "ENOTTY",
     EIO: "EIO",
     ENXIO: "ENXIO",
     ENOEXEC: "ENOEXEC",
     EFAULT: "EFAULT",
+    EEXIST: "EEXIST",
     EBUSY: "EBUSY",
     EINVAL: "EINVAL",
     ENOSYS: "ENOSYS",

@@ -40,8 +40,16 @@ KVM_VCPU_EVENTS_SIZE = 64
 KVM_ENABLE_CAP_SIZE = 104
 KVM_ONE_REG_SIZE = 16
 
+KVM_USERSPACE_MEMORY_REGION_SIZE = 32
+KVM_VCPU_INIT_SIZE = 32
+
+KVM_CREATE_VM = _IO(KVMIO, 0x01)
 KVM_CHECK_EXTENSION = _IO(KVMIO, 0x03)
+KVM_GET_VCPU_MMAP_SIZE = _IO(KVMIO, 0x04)
+KVM_CREATE_VCPU = _IO(KVMIO, 0x41)
+KVM_SET_USER_MEMORY_REGION = _IOW(KVMIO, 0x46, KVM_USERSPACE_MEMORY_REGION_SIZE)
 KVM_RUN = _IO(KVMIO, 0x80)
+KVM_ARM_VCPU_INIT = _IOW(KVMIO, 0xAE, KVM_VCPU_INIT_SIZE)
 KVM_GET_VCPU_EVENTS = _IOR(KVMIO, 0x9F, KVM_VCPU_EVENTS_SIZE)  # 0x8040ae9f
 KVM_SET_VCPU_EVENTS = _IOW(KVMIO, 0xA0, KVM_VCPU_EVENTS_SIZE)  # 0x4040aea0
 KVM_ENABLE_CAP = _IOW(KVMIO, 0xA3, KVM_ENABLE_CAP_SIZE)  # 0x4068aea3
@@ -49,6 +57,11 @@ KVM_GET_ONE_REG = _IOW(KVMIO, 0xAB, KVM_ONE_REG_SIZE)
 KVM_SET_ONE_REG = _IOW(KVMIO, 0xAC, KVM_ONE_REG_SIZE)
 
 IOCTLS = {
+    KVM_CREATE_VM: "KVM_CREATE_VM",
+    KVM_GET_VCPU_MMAP_SIZE: "KVM_GET_VCPU_MMAP_SIZE",
+    KVM_CREATE_VCPU: "KVM_CREATE_VCPU",
+    KVM_SET_USER_MEMORY_REGION: "KVM_SET_USER_MEMORY_REGION",
+    KVM_ARM_VCPU_INIT: "KVM_ARM_VCPU_INIT",
     KVM_CHECK_EXTENSION: "KVM_CHECK_EXTENSION",
     KVM_RUN: "KVM_RUN",
     KVM_GET_VCPU_EVENTS: "KVM_GET_VCPU_EVENTS",
@@ -92,7 +105,9 @@ EXIT_REASONS = {
     36: "KVM_EXIT_RISCV_CSR", 37: "KVM_EXIT_NOTIFY", 38: "KVM_EXIT_LOONGARCH_IOCSR", 39: "KVM_EXIT_MEMORY_FAULT",
     40: "KVM_EXIT_TDX", 41: "KVM_EXIT_ARM_SEA",
 }
+KVM_EXIT_EXCEPTION = 1
 KVM_EXIT_MMIO = 6
+KVM_EXIT_INTR = 10
 KVM_EXIT_INTERNAL_ERROR = 17
 KVM_EXIT_SYSTEM_EVENT = 24
 KVM_EXIT_ARM_NISV = 28
@@ -244,5 +259,74 @@ class KvmEnableCap:
     pad: Bytes[64]
 
 
+@layout
+class KvmUserspaceMemoryRegion:
+    """struct kvm_userspace_memory_region (32 bytes): KVM_SET_USER_MEMORY_REGION's argument."""
+
+    slot: u32
+    flags: u32
+    guest_phys_addr: u64
+    memory_size: u64
+    userspace_addr: u64
+
+
+@layout
+class KvmVcpuInit:
+    """struct kvm_vcpu_init (32 bytes): KVM_ARM_VCPU_INIT's argument."""
+
+    target: u32
+    features: Bytes[28]
+
+
+@layout
+class KvmOneReg:
+    """struct kvm_one_reg (16 bytes): the register id and the user address of its value."""
+
+    id: u64
+    addr: u64
+
+
+@layout
+class KvmExitSError2017:
+    """The exit payload of the 2017 proposal ("arm64: kvm: inject SError with user space
+    specified syndrome", never merged): the raw ESR_EL2 and an address from FAR/HPFAR.
+    Modeled as two u64 in the kvm_run union under KVM_EXIT_EXCEPTION."""
+
+    syndrome_info: u64
+    address: u64
+
+
+KVM_ARM_TARGET_GENERIC_V8 = 5
+KVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_CRASH = 1, 2, 5
+KVM_RUN_SIZE = 4096  # what KVM_GET_VCPU_MMAP_SIZE answers (one page of struct kvm_run)
+_KVM_REG_ARM64_U64 = 0x6030_0000_0000_0000  # KVM_REG_ARM64 | KVM_REG_SIZE_U64
+_KVM_REG_ARM_CORE = 0x0010 << 16
+_KVM_REG_ARM64_SYSREG = 0x0013 << 16
+
+
+def core_reg(offset: int) -> int:
+    """KVM_REG_ARM_CORE id of the u64 at byte ``offset`` of struct kvm_regs (offset / 4)."""
+    return _KVM_REG_ARM64_U64 | _KVM_REG_ARM_CORE | offset // 4
+
+
+def sys_reg(op0: int, op1: int, crn: int, crm: int, op2: int) -> int:
+    """ARM64_SYS_REG(): the KVM_REG_ARM64_SYSREG id of a system register."""
+    return _KVM_REG_ARM64_U64 | _KVM_REG_ARM64_SYSREG | op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2
+
+
+# struct kvm_regs { struct user_pt_regs regs {x[31], sp, pc, pstate}; u64 sp_el1; u64 elr_el1; u64 spsr[5]; ...}
+ONE_REGS = {
+    core_reg(31 * 8 + 8): "PC",
+    core_reg(31 * 8 + 16): "PSTATE",
+    core_reg(34 * 8 + 8): "ELR_EL1",
+    core_reg(34 * 8 + 16): "SPSR_EL1",
+    sys_reg(3, 0, 5, 2, 0): "ESR_EL1",
+    sys_reg(3, 0, 6, 0, 0): "FAR_EL1",
+    sys_reg(3, 0, 12, 0, 0): "VBAR_EL1",
+}
+ONE_REG_IDS = {v: k for k, v in ONE_REGS.items()}
+
+
+assert KvmUserspaceMemoryRegion.SIZE == 32 and KvmVcpuInit.SIZE == 32 and KvmOneReg.SIZE == 16
 assert KvmVcpuEvents.SIZE == KVM_VCPU_EVENTS_SIZE and KvmEnableCap.SIZE == KVM_ENABLE_CAP_SIZE
 assert KvmRunHeader.SIZE == KVM_RUN_EXIT_OFFSET and KvmExitArmSea.SIZE == 32

@@ -237,9 +237,12 @@ class GhesDriver:
                     hit = True
         return hit
 
-    def ghes_proc_in_irq(self):
-        """irq_work: every queued block in order: ghes_do_proc, then print and cache."""
+    def ghes_proc_in_irq(self, cpu: int | None = None):
+        """irq_work (on ``cpu``, the one that queued it): every queued block in order:
+        ghes_do_proc, then print and cache."""
         k = self.kernel
+        if cpu is not None:
+            k.this_cpu = cpu
         nodes, self.llist = self.llist, []
         k.trace("ghes_proc_in_irq", entries=len(nodes))
         for ghes, buf in nodes:
@@ -272,6 +275,7 @@ class GhesDriver:
     def ghes_do_proc(self, ghes: Ghes, buf: bytes) -> None:
         k = self.kernel
         sev = ghes_severity(HEADER.unpack_from(buf)[4])
+        k.trace("ghes_do_proc", source_id=ghes.source_id, severity=sev, estatus=bytes(buf))
         queued = False
         try:
             est = cper.decode(buf, lenient=True)

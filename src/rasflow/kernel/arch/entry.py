@@ -10,11 +10,12 @@ deferred work and returns in the exception.
 from __future__ import annotations
 
 from ...formats.arm import kernel as ak
-from ...formats.linux.siginfo import BUS_OBJERR, SIGBUS
+from ...formats.linux.siginfo import BUS_MCEERR_AR, BUS_OBJERR, SIGBUS
 from ..task import SigInfo, force_sig_info, get_signal
 
 ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR = 0x24, 0x25
 ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR = 0x20, 0x21
+ESR_ELx_EC_SVC64 = 0x15
 ESR_ELx_FnV = 1 << 10
 FSC_SEA = (0x10, 0x14, 0x15, 0x16, 0x17, 0x13)  # SEA and SEA on table walk, levels -1..3
 FSC_SECC = (0x18, 0x1C, 0x1D, 0x1E, 0x1F, 0x1B)
@@ -29,6 +30,7 @@ class ArchEntry:
 
     def on_exception(self, pe, exc) -> None:
         k = self.kernel
+        k.this_cpu = k.cpu_id(pe)
         if exc.kind == "serror":
             self.do_serror(pe, exc)  # all in the exception: no deferred work
             return
@@ -36,13 +38,17 @@ class ArchEntry:
             self.el_interrupt(pe, exc)
             return
         if exc.kind != "sync" or exc.esr is None:
-            k.trace("unhandled_entry", cpu=pe.index, kind=exc.kind)
+            k.trace("unhandled_entry", cpu=pe.index, exception=exc.kind)
             return
         ec = ak.ESR_ELx_EC(exc.esr)
+        if ec == ESR_ELx_EC_SVC64 and exc.from_el == 0:
+            k.trace("el0_svc", cpu=pe.index, imm=exc.esr & 0xFFFF)
+            self.exit_to_user_mode(pe)
+            return
         if ec in (ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR):
             k.engine.process(self.do_mem_abort(pe, exc), name=f"{k.name}:abort")
         else:
-            k.trace("unhandled_entry", cpu=pe.index, kind=exc.kind, ec=ec)
+            k.trace("unhandled_entry", cpu=pe.index, exception=exc.kind, ec=ec)
 
     # --- synchronous aborts --------------------------------------------------------------
     def do_mem_abort(self, pe, exc):
@@ -50,11 +56,19 @@ class ArchEntry:
         if fsc in FSC_SEA or fsc in FSC_SECC:
             yield from self.do_sea(pe, exc, FAULT_NAMES[0x10 if fsc in FSC_SEA else 0x18])
         else:
-            self.kernel.trace("do_mem_abort", cpu=pe.index, esr=exc.esr, far=exc.far, fsc=fsc)
+            k = self.kernel
+            k.trace("do_mem_abort", cpu=pe.index, esr=exc.esr, far=exc.far, fsc=fsc)
+            task = k.current_task(k.cpu_id(pe))
+            if exc.from_el == 0 and task is not None and (exc.far or 0) & ~0xFFF in task.poisoned:
+                # do_page_fault: the pte is a hwpoison entry -> VM_FAULT_HWPOISON
+                force_sig_info(k, task, SigInfo(SIGBUS, BUS_MCEERR_AR, exc.far, 12))
+                yield from self.ret_to_user(pe)
+                return
             yield from self.arm64_notify_die(pe, exc, "level 3 translation fault", 11, 1)
 
     def do_sea(self, pe, exc, name: str):
         k = self.kernel
+        k.this_cpu = k.cpu_id(pe)
         user = exc.from_el == 0
         k.trace("do_sea", cpu=pe.index, esr=exc.esr, far=exc.far, user=user)
         if user:
@@ -69,16 +83,17 @@ class ArchEntry:
         k = self.kernel
         if k.ghes is None:
             return -2
+        k.this_cpu = k.cpu_id(pe)
         rc = k.ghes.ghes_notify_sea()
         if rc == 0:
-            yield k.engine.process(k.ghes.ghes_proc_in_irq(), name=f"{k.name}:irq_work")
+            yield k.engine.process(k.ghes.ghes_proc_in_irq(k.cpu_id(pe)), name=f"{k.name}:irq_work")
         k.trace("apei_claim_sea", cpu=pe.index, rc=rc)
         return rc
 
     def arm64_notify_die(self, pe, exc, name: str, sig: int, code: int):
         k = self.kernel
         if exc.from_el == 0:
-            task = k.current_task(pe.index)
+            task = k.current_task(k.cpu_id(pe))
             far = 0 if exc.esr & ESR_ELx_FnV else (exc.far or 0)
             if task is not None:
                 force_sig_info(k, task, SigInfo(sig, code, far))
@@ -127,13 +142,16 @@ class ArchEntry:
     def exit_to_user_mode(self, pe) -> None:
         """exit_to_user_mode: task_work (TWA_RESUME), then signals; ERET if the task lives."""
         k = self.kernel
-        task = k.current_task(pe.index)
+        k.this_cpu = k.cpu_id(pe)
+        task = k.current_task(k.cpu_id(pe))
         if task is not None:
             works, task.task_works = task.task_works, []
             for work in works:
                 work()
             if not get_signal(k, task):
-                k.trace("do_exit", pid=task.pid, comm=task.comm, sig=task.exit_signal)
+                k.do_group_exit(task)
+                pe.end_program("killed" if task.exit_signal else "exited")
+                k.schedule(pe)
                 return
         if not k.machine.halted:
             pe.eret()

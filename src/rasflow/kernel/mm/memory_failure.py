@@ -79,23 +79,33 @@ class MemoryFailure:
         return self.action_result(pfn, page_type, result)
 
     def hwpoison_user_mappings(self, pfn: int, flags: int, *, forcekill: bool) -> None:
-        """Unmap the page from every mm; collect_procs() + kill_procs(): the accessing task
-        (MF_ACTION_REQUIRED) and early-kill tasks get SIGBUS, unmapped pages lose the pte."""
+        """Unmap the page from every mm; collect_procs() + kill_procs(): per process (the
+        threads sharing an mm), the accessing thread on MF_ACTION_REQUIRED, else the
+        process when it is early-kill; unmapped pages lose the pte."""
         k = self.kernel
         current = k.current_task()
+        ar = bool(flags & MF_ACTION_REQUIRED)
         tokill = []
+        mms: dict[int, list[Task]] = {}
         for task in k.tasks.values():
-            va = task.vma_address(pfn)
+            if task.mm and task.alive:
+                mms.setdefault(id(task.mm), []).append(task)
+        for threads in mms.values():
+            leader = threads[0]
+            va = leader.vma_address(pfn)
             if va is None:
                 continue
-            del task.mm[va]  # try_to_unmap: the pte becomes a hwpoison entry
-            is_current = task is current and flags & MF_ACTION_REQUIRED
-            if is_current or (task.mce_kill.process and task.mce_kill.early) or (
-                    not task.mce_kill.process and k.sysctl.get("vm.memory_failure_early_kill", 0)):
-                tokill.append((task, va, bool(is_current)))
+            del leader.mm[va]  # try_to_unmap: the pte becomes a hwpoison entry
+            for t in threads:
+                t.poisoned.add(va)
+            if ar and current in threads:
+                tokill.append((current, va, True))
+            elif (leader.mce_kill.process and leader.mce_kill.early) or (
+                    not leader.mce_kill.process and k.sysctl.get("vm.memory_failure_early_kill", 0)):
+                tokill.append((leader, va, False))
         if forcekill:
-            for task, va, ar in tokill:
-                self.kill_proc(task, va, pfn, ar)
+            for task, va, is_ar in tokill:
+                self.kill_proc(task, va, pfn, is_ar)
 
     def kill_proc(self, task: Task, va: int, pfn: int, ar: bool) -> None:
         self.kernel.printk(kill_proc_line(pfn, task.comm, task.pid))

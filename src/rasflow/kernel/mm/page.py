@@ -22,9 +22,25 @@ class Pages:
     def __init__(self, ram: tuple[tuple[int, int], ...], reserved: tuple[tuple[int, int], ...] = ()):
         self.ranges = tuple((base >> PAGE_SHIFT, (base + size) >> PAGE_SHIFT) for base, size in ram)
         self._pages: dict[int, Page] = {}
+        self._next: dict[int, int] = {}
         for base, size in reserved:
             for pfn in range(base >> PAGE_SHIFT, (base + size + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT):
                 self.set(pfn, "reserved")
+
+    def alloc(self, state: str) -> int | None:
+        """alloc_page(): the lowest free buddy pfn (deterministic), now in ``state``; None
+        when out of memory. Allocation starts above the first 64 MiB (kernel image)."""
+        for lo, hi in self.ranges:
+            pfn = max(lo + (64 << 20 >> PAGE_SHIFT) if lo == self.ranges[0][0] else lo,
+                      self._next.get(lo, lo))
+            while pfn < hi:
+                p = self._pages.get(pfn)
+                if p is None or (p.state == "buddy" and not p.hwpoison):
+                    self._next[lo] = pfn + 1
+                    self.set(pfn, state)
+                    return pfn
+                pfn += 1
+        return None
 
     def pfn_valid(self, pfn: int) -> bool:
         return any(lo <= pfn < hi for lo, hi in self.ranges)

@@ -26,6 +26,18 @@ class SigInfo:
 
 
 @dataclass
+class Vma:
+    """struct vm_area_struct, as far as page faults and rmap need it: [start, end), the
+    kind of page a fault allocates, and (MAP_SHARED) the task whose pages it maps."""
+
+    start: int
+    end: int
+    state: str = "anon_dirty"
+    shared_with: Task | None = None
+    pa: int | None = None  # a device mapping (ioremap/VFIO): the physical address of ``start``
+
+
+@dataclass(eq=False)
 class Task:
     """struct task_struct, the few members used here."""
 
@@ -37,10 +49,20 @@ class Task:
     pending: list[SigInfo] = field(default_factory=list)
     task_works: list[Callable[[], Any]] = field(default_factory=list)
     exit_signal: int | None = None  # set when a signal killed the task
+    exit_code: int | None = None  # set when the task called exit()
+    vmas: list[Vma] = field(default_factory=list)
+    actions: dict[int, Callable[[SigInfo], Any]] = field(default_factory=dict)  # user code of a handler
+    files: dict[int, Any] = field(default_factory=dict)  # fd -> open file
+    cpu: int = 0
+    poisoned: set[int] = field(default_factory=set)  # VA pages whose pte is a hwpoison entry
+    kick: Callable[[], Any] | None = None  # set while in guest mode: kvm_vcpu_kick()
 
     @property
     def alive(self) -> bool:
-        return self.exit_signal is None
+        return self.exit_signal is None and self.exit_code is None
+
+    def find_vma(self, va: int) -> Vma | None:
+        return next((v for v in self.vmas if v.start <= va < v.end), None)
 
     def map(self, va: int, pfn: int) -> None:
         """Map one user page (the mm's page tables, as far as rmap needs them)."""
@@ -51,7 +73,7 @@ class Task:
         """page_address_in_vma(): the user VA this task maps ``pfn`` at, or None."""
         if not self.mm:
             return None
-        return next((va for va, p in sorted(self.mm.items()) if p == pfn), None)
+        return next((va for va, p in self.mm.items() if p == pfn), None)
 
 
 def force_sig_info(kernel, task: Task, info: SigInfo) -> None:
@@ -59,6 +81,8 @@ def force_sig_info(kernel, task: Task, info: SigInfo) -> None:
     task.pending.append(info)
     kernel.trace("signal_generate", pid=task.pid, comm=task.comm, sig=info.si_signo,
                  code=info.si_code, addr=info.si_addr, addr_lsb=info.si_addr_lsb)
+    if task.kick is not None:  # signal_wake_up(): a vCPU in guest mode is kicked out
+        task.kick()
 
 
 def force_sig(kernel, task: Task, sig: int = SIGBUS) -> None:
@@ -78,4 +102,9 @@ def get_signal(kernel, task: Task) -> bool:
         if not handled:
             task.exit_signal = info.si_signo
             return False
+        action = task.actions.get(info.si_signo)
+        if action is not None:
+            action(info)
+            if not task.alive:
+                return False
     return True

@@ -140,34 +140,50 @@ def ghes_print_estatus(estatus: Estatus, source_id: int, seq: int) -> list[str]:
     return [f"{pfx}Hardware error from APEI Generic Hardware Error Source: {source_id}", *cper_estatus_print(pfx, estatus)]
 
 
-BERT_MAX_BLOCK = 1024  # bert.c: ACPI_BERT_PRINT_MAX_LEN
+BERT_MAX_BLOCK = 1024  # bert.c: ACPI_BERT_PRINT_MAX_LEN (a block of this size or more is skipped)
+BERT_MAX_RECORDS = 5  # bert.c: ACPI_BERT_PRINT_MAX_RECORDS
+
+
+def _kernel_estatus_len(mv: memoryview, pos: int) -> int:
+    """cper_estatus_len() as the kernel computes it: by raw_data_length, in a u32."""
+    raw_off, raw_len, data_len = (int.from_bytes(mv[pos + i : pos + i + 4], "little") for i in (4, 8, 12))
+    return (raw_off + raw_len if raw_len else AcpiHestGenericStatus.SIZE + data_len) & 0xFFFF_FFFF
 
 
 def bert_print(region: bytes) -> list[str]:
     """bert.c bert_print_all(): every status block in a boot error region.
 
-    Blocks over 1024 bytes are skipped and counted; a block failing
-    cper_estatus_check ends the walk with "[Firmware Bug]: Invalid error record.".
+    A block longer than what is left of the region ends the walk with
+    "[Firmware Bug]: Truncated status block (length: N)." (checked before
+    block_status, as bert.c does); a block failing cper_estatus_check ends it with
+    "[Firmware Bug]: Invalid error record."; blocks of 1024 bytes or more, and any
+    after the fifth printed, are skipped and counted.
     """
     out: list[str] = []
     mv = memoryview(region)
-    pos, skipped = 0, 0
-    while len(mv) - pos >= 20:
+    pos, printed, skipped = 0, 0, 0
+    while len(mv) - pos >= AcpiHestGenericStatus.SIZE:
+        size = _kernel_estatus_len(mv, pos)
+        if len(mv) - pos < size:
+            out.append(f"BERT: {FW_BUG}Truncated status block (length: {size}).")
+            break
         if int.from_bytes(mv[pos : pos + 4], "little") == 0:
             break
         try:
-            est = decode_estatus(mv, pos, lenient=True)
+            est = decode_estatus(mv, pos, max(size, AcpiHestGenericStatus.SIZE), lenient=True)
         except FormatError:
             out.append(f"BERT: {FW_BUG}Invalid error record.")
             break
         if est.check(sections=False):
             out.append(f"BERT: {FW_BUG}Invalid error record.")
             break
-        size = est.nbytes
-        if size > BERT_MAX_BLOCK:
-            skipped += 1
-        else:
+        if size < BERT_MAX_BLOCK and printed < BERT_MAX_RECORDS:
             out += cper_estatus_print(HW_ERR, est, after=bytes(mv[pos + size :]))
+            printed += 1
+        else:
+            skipped += 1
+        if not size:  # a u32 wrap to 0: the kernel would walk the same block forever
+            break
         pos += size
     if skipped:
         out.append(f"BERT: {HW_ERR}Skipped {skipped} error records")

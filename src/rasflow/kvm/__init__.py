@@ -1,0 +1,228 @@
+"""KVM, the hypervisor in the host kernel: ``/dev/kvm`` registered with the host kernel as a
+character device, VM and vCPU file descriptors, and their ioctls with the real struct bytes.
+
+    kvm = Kvm(host_kernel, policies={"vm0": get_policy("upstream")})
+    # the VMM: fd = host.sys_open(task, "/dev/kvm"); host.sys_ioctl(task, fd, KVM_CREATE_VM) ...
+"""
+
+from __future__ import annotations
+
+from ..engine import Component
+from ..formats.linux import kvm as uapi
+from ..formats.linux.errno import EEXIST, EINVAL, ENOEXEC, ENOTTY
+from ..policy import Policy, get_policy
+from .mmu import GuestMemory, Memslot, Stage2
+from .vcpu import KvmVcpu
+
+CAPS = {uapi.KVM_CAP_VCPU_EVENTS: 1, uapi.KVM_CAP_ARM_INJECT_EXT_DABT: 1,
+        uapi.KVM_CAP_ARM_NISV_TO_USER: 1}
+
+
+class Kvm(Component):
+    """The KVM module of the host kernel (``kvm_init``: registers ``/dev/kvm``)."""
+
+    def __init__(self, host, *, policies: dict[str, Policy] | None = None):
+        super().__init__(host.engine, "kvm")
+        self.host = host
+        self.ras = bool(host.machine.ras)  # cpus_have_final_cap(ARM64_HAS_RAS_EXTN)
+        self.policies = policies or {}
+        self.vms: list[KvmVm] = []
+        host.register_chrdev("/dev/kvm", self)
+
+    def policy_of(self, vm: KvmVm) -> Policy:
+        return get_policy(self.policies.get(vm.name))
+
+    def check_extension(self, cap: int) -> int:
+        if cap == uapi.KVM_CAP_ARM_INJECT_SERROR_ESR:
+            return int(self.ras)
+        if cap == uapi.KVM_CAP_ARM_SEA_TO_USER:
+            return int(self.ras)
+        return CAPS.get(cap, 0)
+
+    def open(self, task) -> KvmDev:
+        return KvmDev(self)
+
+
+class KvmDev:
+    """An open ``/dev/kvm``: KVM_CHECK_EXTENSION, KVM_CREATE_VM, KVM_GET_VCPU_MMAP_SIZE."""
+
+    def __init__(self, kvm: Kvm):
+        self.kvm = kvm
+
+    def ioctl(self, task, cmd: int, arg=0):
+        k = self.kvm
+        if cmd == uapi.KVM_CHECK_EXTENSION:
+            ret = k.check_extension(arg)
+        elif cmd == uapi.KVM_GET_VCPU_MMAP_SIZE:
+            ret = uapi.KVM_RUN_SIZE
+        elif cmd == uapi.KVM_CREATE_VM:
+            vm = KvmVm(k, task, f"vm{len(k.vms)}")
+            k.vms.append(vm)
+            ret = k.host.install_fd(task, vm, "kvm-vm")
+        else:
+            ret = -ENOTTY
+        k.trace("kvm_ioctl", pid=task.pid, cmd=uapi.IOCTLS.get(cmd, hex(cmd)), arg=arg, ret=ret)
+        return ret
+
+
+class KvmVm:
+    """struct kvm: memslots, vCPUs, VM capabilities; its fd takes the VM ioctls."""
+
+    def __init__(self, kvm: Kvm, task, name: str):
+        self.kvm, self.name = kvm, name
+        self.stage2 = Stage2(kvm.host, task)
+        self.vcpus: list[KvmVcpu] = []
+        self.sea_to_user = False
+        self.guest_ras = kvm.ras
+        self.halted = False
+        self.view = VmView(self)
+
+    def ioctl(self, task, cmd: int, arg=0):
+        k = self.kvm
+        decoded = None
+        if cmd == uapi.KVM_SET_USER_MEMORY_REGION:
+            r = uapi.KvmUserspaceMemoryRegion.decode(arg)
+            decoded = r.to_dict()
+            if any(s.slot == r.slot for s in self.stage2.slots):
+                ret = -EEXIST
+            else:
+                self.stage2.slots.append(Memslot(r.slot, r.guest_phys_addr, r.memory_size,
+                                                 r.userspace_addr))
+                ret = 0
+        elif cmd == uapi.KVM_CREATE_VCPU:
+            vcpu = KvmVcpu(self, len(self.vcpus), task)
+            self.vcpus.append(vcpu)
+            ret = k.host.install_fd(task, vcpu_fd := VcpuFile(vcpu), "kvm-vcpu")
+            del vcpu_fd
+        elif cmd == uapi.KVM_ENABLE_CAP:
+            cap = uapi.KvmEnableCap.decode(arg)
+            decoded = {"cap": uapi.CAPS.get(cap.cap, cap.cap)}
+            if cap.cap == uapi.KVM_CAP_ARM_SEA_TO_USER and k.ras:
+                self.sea_to_user, ret = True, 0
+            else:
+                ret = -EINVAL
+        elif cmd == uapi.KVM_CHECK_EXTENSION:
+            ret = k.check_extension(arg)
+        else:
+            ret = -ENOTTY
+        k.trace("kvm_vm_ioctl", vm=self.name, cmd=uapi.IOCTLS.get(cmd, hex(cmd)),
+                arg=decoded if decoded is not None else arg, ret=ret)
+        return ret
+
+
+class VcpuFile:
+    """A vCPU fd: KVM_ARM_VCPU_INIT, KVM_RUN, KVM_GET/SET_VCPU_EVENTS, KVM_GET/SET_ONE_REG,
+    and mmap of its kvm_run page."""
+
+    def __init__(self, vcpu: KvmVcpu):
+        self.vcpu = vcpu
+
+    def mmap(self) -> bytearray:
+        return self.vcpu.run
+
+    def ioctl(self, task, cmd: int, arg=0):
+        v = self.vcpu
+        name = uapi.IOCTLS.get(cmd, hex(cmd))
+        if cmd == uapi.KVM_RUN:
+            v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid)
+            if not v.initialized:
+                return -ENOEXEC
+            return v.kvm_arch_vcpu_ioctl_run()
+        decoded, out = None, None
+        if cmd == uapi.KVM_ARM_VCPU_INIT:
+            init = uapi.KvmVcpuInit.decode(arg)
+            decoded = {"target": init.target}
+            v.initialized, ret = True, 0
+        elif cmd == uapi.KVM_SET_VCPU_EVENTS:
+            ev = uapi.KvmVcpuEvents.decode(arg)
+            decoded = ev.to_dict()
+            ret = ev.validate(v.vm.guest_ras, initialized=v.initialized)
+            if ret == 0:
+                if ev.ext_dabt_pending:  # kvm_inject_sea_dabt(vcpu, kvm_vcpu_get_hfar(vcpu))
+                    v.inject_abt64(v.fault.get("far_el2", 0))
+                esr = ev.injected_esr()
+                if esr is not None:
+                    v.kvm_inject_serror_esr(esr)
+        elif cmd == uapi.KVM_GET_VCPU_EVENTS:
+            ev = uapi.KvmVcpuEvents.get_events(bool(v.hcr_el2 & (1 << 8)), v.vsesr_el2,
+                                               v.vm.guest_ras)
+            ret, out = 0, ev.encode()
+            decoded = ev.to_dict()
+        elif cmd in (uapi.KVM_SET_ONE_REG, uapi.KVM_GET_ONE_REG):
+            reg_id, value = arg
+            reg = uapi.ONE_REGS.get(reg_id)
+            decoded = {"id": hex(reg_id), "reg": reg}
+            if reg is None:
+                ret = -EINVAL
+            elif cmd == uapi.KVM_SET_ONE_REG:
+                decoded["value"] = value
+                ret = 0
+                if reg == "PC":
+                    v.pc = value
+                elif reg == "PSTATE":
+                    v.pstate = value
+                else:
+                    v.sysregs[reg] = value
+            else:
+                ret = 0
+                out = {"PC": v.pc, "PSTATE": v.pstate}.get(reg, v.sysregs.get(reg, 0))
+                decoded["value"] = out
+        else:
+            ret = -ENOTTY
+        v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
+        return ret if out is None else (ret, out)
+
+
+class VmView:
+    """The machine as a guest kernel sees it: its physical memory (through stage 2), its
+    vCPUs (where it installs its EL1 vectors), halting (a guest panic)."""
+
+    def __init__(self, vm: KvmVm):
+        self.vm = vm
+        self.engine = vm.kvm.engine
+        self.memory = GuestMemory(vm.stage2)
+        self.stage2 = vm.stage2
+        self.ras = vm.guest_ras
+        self.kernel = None  # the guest kernel, once it boots
+
+    @property
+    def pes(self) -> list[_VcpuSlot]:
+        return [_VcpuSlot(v) for v in self.vm.vcpus]
+
+    @property
+    def halted(self) -> bool:
+        return self.vm.halted or self.vm.kvm.host.machine.halted
+
+    def cpu_id(self, pe) -> int:
+        return next((v.index for v in self.vm.vcpus if v.pe is pe), 0)
+
+    def enter(self, vcpu: KvmVcpu, pe) -> None:
+        """First entry of a vCPU: the guest kernel schedules its first user task."""
+        if self.kernel is not None:
+            self.kernel.schedule(pe)
+
+    def halt(self, reason: str, **fields) -> None:
+        """The guest panicked: it stops; its vCPU leaves the guest (an HVC, as the guest's
+        reset/poweroff call does) and KVM exits to user space with a crash event."""
+        if self.vm.halted:
+            return
+        self.vm.halted = True
+        self.vm.kvm.trace("guest_halt", vm=self.vm.name, reason=reason)
+        for v in self.vm.vcpus:
+            if v.pe.pstate.el == 1 and v.pe.handlers[2] is v:
+                v.pe.hvc(0)
+
+
+class _VcpuSlot:
+    """One vCPU as the guest kernel's boot code sees it: where its EL1 vectors go."""
+
+    def __init__(self, vcpu: KvmVcpu):
+        self.vcpu, self.index = vcpu, vcpu.index
+
+    def install(self, el: int, handler) -> None:
+        if el != 1:
+            raise ValueError("a guest kernel runs at EL1")
+        self.vcpu.el1_handler = handler
+
+
+__all__ = ["Kvm", "KvmVcpu", "KvmVm", "VmView"]

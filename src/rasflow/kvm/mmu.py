@@ -1,0 +1,94 @@
+"""Memslots and stage 2: IPA -> HVA (the VMM's memslots) -> PA (the VMM's page tables,
+faulted in by the host kernel), and the guest's view of its physical address space."""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+PAGE = 4096
+
+
+class Memslot(NamedTuple):
+    """struct kvm_memory_slot: ``size`` bytes of guest RAM at ``gpa``, backed at ``hva``."""
+
+    slot: int
+    gpa: int
+    size: int
+    hva: int
+
+
+class GuestRegion(NamedTuple):
+    base: int
+    size: int
+    kind: str = "ram"
+    name: str = "ram"
+
+
+class Stage2:
+    """One VM's stage-2 translation, walked the way user_mem_abort() resolves a fault:
+    memslot -> HVA -> the VMM's pte (faulting the page in) -> PA."""
+
+    def __init__(self, host, vmm_task):
+        self.host, self.task = host, vmm_task
+        self.slots: list[Memslot] = []
+
+    def gpa_to_hva(self, gpa: int) -> int | None:
+        """gfn_to_hva_memslot()."""
+        for s in self.slots:
+            if s.gpa <= gpa < s.gpa + s.size:
+                return s.hva + gpa - s.gpa
+        return None
+
+    def hva_to_gpa(self, hva: int) -> int | None:
+        """What QEMU's kvm_physical_memory_addr_from_host() computes from the memslots."""
+        for s in self.slots:
+            if s.hva <= hva < s.hva + s.size:
+                return s.gpa + hva - s.hva
+        return None
+
+    def __call__(self, gpa: int) -> int | None:
+        hva = self.gpa_to_hva(gpa)
+        if hva is None:  # outside RAM: a device assigned to the guest (identity mapped)
+            r = self.host.memory.region(gpa)
+            return gpa if r is not None and r.kind == "device" else None
+        return self.host.user_pa(self.task, hva)
+
+
+class GuestMemory:
+    """The guest-physical address space, as the guest kernel reads and writes it."""
+
+    def __init__(self, stage2: Stage2):
+        self.stage2 = stage2
+
+    @property
+    def ram(self) -> tuple[GuestRegion, ...]:
+        return tuple(GuestRegion(s.gpa, s.size) for s in self.stage2.slots)
+
+    def region(self, gpa: int) -> GuestRegion | None:
+        return next((r for r in self.ram if r.base <= gpa < r.base + r.size), None)
+
+    def _pieces(self, gpa: int, n: int):
+        while n > 0:
+            pa = self.stage2(gpa)
+            if pa is None:
+                raise ValueError(f"guest physical {gpa:#x} is not backed")
+            k = min(n, PAGE - gpa % PAGE)
+            yield pa, k
+            gpa, n = gpa + k, n - k
+
+    def read(self, gpa: int, n: int) -> bytes:
+        mem = self.stage2.host.memory
+        return b"".join(mem.read(pa, k) for pa, k in self._pieces(gpa, n))
+
+    def write(self, gpa: int, data: bytes) -> None:
+        mem, off = self.stage2.host.memory, 0
+        for pa, k in self._pieces(gpa, len(data)):
+            mem.write(pa, data[off:off + k])
+            off += k
+
+    def read_u64(self, gpa: int) -> int:
+        return struct.unpack("<Q", self.read(gpa, 8))[0]
+
+    def write_u64(self, gpa: int, value: int) -> None:
+        self.write(gpa, struct.pack("<Q", value))

@@ -1,0 +1,259 @@
+"""One vCPU: the run loop (kvm_arch_vcpu_ioctl_run), the world switch (activate/deactivate
+traps, VSESR_EL2), the hyp vector that takes guest exits, handle_exit and the guest
+SError/SEA handling, and exception injection (inject_abt64, virtual SError)."""
+
+from __future__ import annotations
+
+from ..formats.arm import kernel as ak
+from ..formats.arm.sysreg import HCR_EL2
+from ..formats.linux import kvm as uapi
+from ..formats.linux.errno import EINTR
+from ..hw.arch import SPSR_TABLE, vector_offset
+
+ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
+EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
+HCR_VSE = HCR_EL2.encode(VSE=1)
+SPSR_EL1H_MASKED = SPSR_TABLE[1, 1] | 0x3C0
+EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
+ESR_EC_DABT_LOW, ESR_EC_DABT_CUR, ESR_EC_HVC64 = 0x24, 0x25, 0x16
+ESR_IL, ESR_FSC_EXTABT = 1 << 25, 0x10
+SEA_USER_MASK = (0x3F << 26) | ESR_IL | (1 << 10) | (1 << 9) | (1 << 8) | (1 << 6) | 0x3F
+ESR_SET_MASK = 3 << 11
+IPI_RESCHEDULE = 0  # an SGI
+
+
+def hcr_guest_flags(ras: bool) -> int:
+    """HCR_GUEST_FLAGS (+ TEA/TERR with the RAS extension)."""
+    return HCR_EL2.encode(RW=1, VM=1, AMO=1, IMO=1, FMO=1, TSC=1, TWI=1, TEA=int(ras),
+                          TERR=int(ras))
+
+
+class KvmVcpu:
+    """struct kvm_vcpu: its context while not running, its fault info, its kvm_run page."""
+
+    def __init__(self, vm, index: int, task):
+        self.vm, self.index, self.task = vm, index, task
+        self.kvm = vm.kvm
+        self.pe = vm.kvm.host.machine.pes[task.cpu]
+        self.run = bytearray(uapi.KVM_RUN_SIZE)
+        self.initialized = False
+        self.started = False
+        self.el1_handler = None
+        self.hcr_el2 = hcr_guest_flags(self.kvm.ras)
+        self.vsesr_el2 = 0
+        self.pc = 0
+        self.pstate = 0
+        self.sysregs = dict.fromkeys(EL1_SYSREGS, 0)
+        self.sysregs["VBAR_EL1"] = self.pe.regs["VBAR_EL1"]
+        self.fault: dict[str, int] = {}
+        self.exit_code: int | None = None
+        self._exit = None
+        self._host_el2 = None
+        self._host_hcr = 0
+        self.stash: tuple[int, int, int] | None = None  # delegated: ELR, SPSR, ESR of EL2
+
+    def trace(self, name: str, **fields) -> None:
+        self.kvm.trace(name, vm=self.vm.name, vcpu=self.index, **fields)
+
+    # --- KVM_RUN -----------------------------------------------------------------------------
+    def kvm_arch_vcpu_ioctl_run(self):
+        host, task = self.kvm.host, self.task
+        while True:
+            if task.task_works:  # xfer_to_guest_mode_handle_work: resume_user_mode_work
+                works, task.task_works = task.task_works, []
+                for w in works:
+                    w()
+            if task.pending or not task.alive:
+                self.set_exit(uapi.KVM_EXIT_INTR)
+                return -EINTR
+            if self.vm.halted or host.machine.halted:
+                return -EINTR
+            self._exit = self.kvm.engine.event()
+            self.__kvm_vcpu_run()
+            code = yield self._exit
+            if host.machine.halted:
+                return -EINTR
+            ret = yield from self.handle_exit(code)
+            if ret <= 0:
+                return ret
+
+    def set_exit(self, reason: int, payload: bytes = b"") -> None:
+        run = uapi.KvmRunHeader.decode(self.run, 0)._replace(exit_reason=reason)
+        self.run[:uapi.KVM_RUN_EXIT_OFFSET] = run.encode()
+        self.run[uapi.KVM_RUN_EXIT_OFFSET:uapi.KVM_RUN_EXIT_OFFSET + 64] = payload.ljust(64, b"\0")
+        self.trace("kvm_userspace_exit", reason=uapi.EXIT_REASONS.get(reason, reason),
+                   payload=payload.hex() if payload else None)
+
+    # --- the world switch --------------------------------------------------------------
+    def __kvm_vcpu_run(self) -> None:
+        pe = self.pe
+        self._host_el2, self._host_hcr = pe.handlers[2], pe.regs["HCR_EL2"]
+        pe.install(2, self)  # VBAR_EL2 = __kvm_hyp_vector
+        if self.el1_handler is not None:
+            pe.install(1, self.el1_handler)
+        for r, v in self.sysregs.items():
+            pe.regs[r] = v
+        fields = {"hcr_el2": self.hcr_el2}
+        if self.kvm.ras and self.hcr_el2 & HCR_VSE:  # ___activate_traps
+            pe.regs["VSESR_EL2"] = self.vsesr_el2
+            fields["vsesr_el2"] = self.vsesr_el2
+        self.trace("kvm_entry", pc=self.pc, **fields)
+        self.task.kick = self.kvm_vcpu_kick
+        pe.write_sysreg("HCR_EL2", self.hcr_el2)
+        if not self.started:
+            self.started = True
+            self.vm.view.enter(self, pe)
+            return
+        pe.eret(elr=self.pc, spsr=self.pstate)
+
+    def on_exception(self, pe, exc) -> None:
+        """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code."""
+        regs = pe.regs
+        code = {"sync": ARM_EXCEPTION_TRAP, "serror": ARM_EXCEPTION_EL1_SERROR}.get(
+            exc.kind, ARM_EXCEPTION_IRQ)
+        self.pc, self.pstate = regs["ELR_EL2"], regs["SPSR_EL2"]
+        self.fault = {"esr_el2": regs["ESR_EL2"], "far_el2": regs["FAR_EL2"],
+                      "hpfar_el2": regs["HPFAR_EL2"], "disr_el1": 0}
+        if self.kvm.ras:
+            disr = pe.read_sysreg("DISR_EL1")
+            if disr:
+                self.fault["disr_el1"] = disr
+                pe.write_sysreg("DISR_EL1", 0)
+                code |= 1 << 31  # ARM_EXIT_WITH_SERROR_BIT
+        for r in EL1_SYSREGS:
+            self.sysregs[r] = regs[r]
+        if not regs["HCR_EL2"] & HCR_VSE:  # ___deactivate_traps: the guest took it
+            self.hcr_el2 &= ~HCR_VSE
+        regs["HCR_EL2"] = self._host_hcr
+        pe.install(2, self._host_el2)
+        self.task.kick = None
+        self.exit_code = code
+        self.trace("kvm_exit", exit_code=EXIT_CODES[code & 3], esr=self.fault["esr_el2"],
+                   esr_ec=ak.esr_get_class_string(self.fault["esr_el2"]),
+                   far=self.fault["far_el2"], hpfar=self.fault["hpfar_el2"], pc=self.pc)
+        if self._exit is not None and not self._exit.triggered:
+            self._exit.succeed(code)
+
+    # --- handle_exit --------------------------------------------------------------------
+    def handle_exit(self, code: int):
+        """handle_exit_early (SErrors) then handle_exit: 1 resumes the guest, 0 exits to
+        user space (kvm_run.exit_reason set), < 0 is an error."""
+        esr = self.fault["esr_el2"]
+        if code & 1 << 31:
+            self.kvm_handle_guest_serror(ak.disr_to_esr(self.fault["disr_el1"]))
+        code &= 3
+        if code == ARM_EXCEPTION_EL1_SERROR:
+            if self.kvm.policy_of(self.vm).kvm_guest_serror == "exit-syndrome":
+                return self.exit_syndrome(esr)
+            self.kvm_handle_guest_serror(esr)
+            return 1
+        if code == ARM_EXCEPTION_IRQ:  # the host takes its interrupt (an IPI: a kick)
+            self.trace("handle_irq", intid=self.pe.acknowledge_interrupt(fiq=False))
+            return 1
+        if code != ARM_EXCEPTION_TRAP:
+            return 1
+        ec = ak.ESR_ELx_EC(esr)
+        if ec in (0x20, 0x24):
+            if ak.kvm_vcpu_abt_issea(esr):
+                return (yield from self.kvm_handle_guest_sea(esr))
+            return 1
+        if ec == ESR_EC_HVC64:
+            return self.handle_hvc(esr & 0xFFFF)
+        return 1
+
+    def kvm_handle_guest_serror(self, esr: int) -> None:
+        action = ak.kvm_handle_guest_serror_action(esr, has_ras=self.kvm.ras)
+        self.trace("kvm_handle_guest_serror", esr=esr, action=action)
+        if action == ak.PANIC:
+            self.kvm.host.arch.arm64_serror_panic(self.pe, esr)
+        elif action == "kvm_inject_serror":
+            self.kvm_inject_serror_esr(uapi.ESR_ELX_ISV)
+
+    def kvm_handle_guest_sea(self, esr: int):
+        """kvm_handle_guest_sea(): apei_claim_sea(NULL); then per policy a virtual SError,
+        KVM_EXIT_ARM_SEA, the 2017 syndrome exit, or delegation to the guest's agent."""
+        policy = self.kvm.policy_of(self.vm)
+        rc = yield from self.kvm.host.arch.apei_claim_sea(self.pe)
+        self.trace("kvm_handle_guest_sea", esr=esr, apei_claim_sea=rc, policy=policy.name)
+        how = policy.kvm_guest_sea
+        if how == "exit-syndrome":
+            return self.exit_syndrome(esr)
+        if how == "delegate":
+            self.delegate(esr)
+            return 1
+        if rc == 0:
+            return 1
+        if how == "apei-exit-sea" and self.vm.sea_to_user and self.kvm.ras:
+            return self.exit_arm_sea(esr)
+        self.kvm_inject_serror_esr(uapi.ESR_ELX_ISV)
+        return 1
+
+    def exit_arm_sea(self, esr: int) -> int:
+        """KVM_EXIT_ARM_SEA: the sanitised ESR, gva if FnV=0, gpa from HPFAR_EL2."""
+        masked = esr & (SEA_USER_MASK | (ESR_SET_MASK if self.vm.guest_ras else 0))
+        gva = 0 if esr & 1 << 10 else self.fault["far_el2"]
+        gpa = self.fault_ipa()
+        payload = uapi.KvmExitArmSea(flags=uapi.KVM_EXIT_ARM_SEA_FLAG_GPA_VALID, esr=masked,
+                                     gva=gva, gpa=gpa).encode()
+        self.set_exit(uapi.KVM_EXIT_ARM_SEA, payload)
+        return 0
+
+    def exit_syndrome(self, esr: int) -> int:
+        """The 2017 proposal: exit with the raw ESR_EL2 and an address built from
+        HPFAR_EL2 and FAR_EL2 (stale for an SError: neither is written by one)."""
+        payload = uapi.KvmExitSError2017(syndrome_info=esr, address=self.fault_ipa()).encode()
+        self.set_exit(uapi.KVM_EXIT_EXCEPTION, payload)
+        return 0
+
+    def fault_ipa(self) -> int:
+        """kvm_vcpu_get_fault_ipa(): HPFAR_EL2.FIPA << 8, plus FAR_EL2's page offset."""
+        hpfar = self.fault["hpfar_el2"]
+        return ((hpfar >> 4) & ((1 << 40) - 1)) << 12 | (self.fault["far_el2"] & 0xFFF)
+
+    def kvm_vcpu_kick(self) -> None:
+        """A signal for the vCPU thread while in guest mode: an IPI makes the guest exit."""
+        self.pe.raise_interrupt(IPI_RESCHEDULE)
+
+    # --- injection -------------------------------------------------------------------------
+    def kvm_inject_serror_esr(self, esr: int) -> None:
+        """A virtual SError: VSESR_EL2 = esr[24:0], HCR_EL2.VSE (written at the next entry)."""
+        self.vsesr_el2 = esr & uapi.ESR_ELX_ISS_MASK
+        self.hcr_el2 |= HCR_VSE
+        self.trace("kvm_inject_serror", vsesr_el2=self.vsesr_el2)
+
+    def inject_abt64(self, addr: int, *, is_iabt: bool = False, esr: int | None = None) -> None:
+        """An External abort for the guest's EL1: ESR_EL1/FAR_EL1, then enter_exception64
+        (ELR_EL1, SPSR_EL1, PSTATE = EL1h masked, PC = VBAR_EL1 + offset)."""
+        from_el, sp = (self.pstate >> 2) & 3, self.pstate & 1
+        if esr is None:
+            ec = 0x20 if from_el == 0 else 0x21
+            if not is_iabt:
+                ec |= ESR_EC_DABT_LOW
+            esr = ESR_IL | ec << 26 | ESR_FSC_EXTABT
+        self.sysregs.update(ESR_EL1=esr, FAR_EL1=addr, ELR_EL1=self.pc, SPSR_EL1=self.pstate)
+        self.pc = self.sysregs["VBAR_EL1"] + vector_offset(1, from_el, sp, "sync")
+        self.pstate = SPSR_EL1H_MASKED
+        self.trace("kvm_inject_abt", esr_el1=esr, far_el1=addr, vector=self.pc)
+
+    def delegate(self, esr: int) -> None:
+        """Hypervisor-delegated handling: stash ELR/SPSR/ESR of EL2 and enter the guest's
+        recovery agent (its EL1 sync vector) with the syndrome in ESR_EL1/FAR_EL1."""
+        self.stash = (self.pc, self.pstate, esr)
+        ec = ESR_EC_DABT_LOW if (self.pstate >> 2) & 3 == 0 else ESR_EC_DABT_CUR
+        self.inject_abt64(self.fault["far_el2"], esr=(esr & ~(0x3F << 26)) | ec << 26)
+        self.trace("kvm_delegate", esr_el2=esr, elr_el2=self.stash[0], spsr_el2=self.stash[1])
+
+    def handle_hvc(self, imm: int) -> int:
+        """HVC from the guest: the delegated agent's request for a virtual SError (imm 1:
+        restore the stashed context, set VSE with the ISS in ... the stashed ESR)."""
+        if imm == 1 and self.stash is not None:
+            elr, spsr, esr = self.stash
+            self.stash = None
+            self.pc, self.pstate = elr, spsr
+            self.kvm_inject_serror_esr(esr & uapi.ESR_ELX_ISS_MASK)
+            return 1
+        if self.vm.halted:
+            self.set_exit(uapi.KVM_EXIT_SYSTEM_EVENT,
+                          uapi.KVM_SYSTEM_EVENT_CRASH.to_bytes(4, "little"))
+            return 0
+        return 1

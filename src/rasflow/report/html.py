@@ -1,0 +1,154 @@
+"""One self-contained HTML report for one or more model runs (inline CSS, JS and SVG)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from .assets import CSS, JS
+from .labels import format_value
+from .lifelines import lifeline_of, lifelines
+from .sequence import MAX_ARROWS, render_svg, steps
+
+Verdict = tuple[str, Any, Any, bool]
+
+
+@dataclass
+class ReportRun:
+    """What one run of the model gives the report."""
+
+    title: str
+    policy: str
+    events: Sequence[Any]  # rasflow.engine.trace.TraceEvent
+    outcome: Mapping[str, Any] = field(default_factory=dict)
+    verdicts: Sequence[Verdict] = ()
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, bytes | bytearray):
+        return v.hex()
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    return str(v)
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(obj, default=_jsonable, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _diagram(run: ReportRun, i: int, max_arrows: int) -> str:
+    ev = list(run.events)
+    if not ev:
+        return "<p>(no trace events)</p>"
+    rows = steps(ev, max_arrows)
+    t0 = ev[0].time if ev else 0
+    svg = render_svg(rows, lifelines(ev), t0, id_prefix=f"run{i}")
+    data = {s.event: {"time": ev[s.event].time, "component": ev[s.event].component,
+                      "name": ev[s.event].name, "fields": ev[s.event].fields}
+            for s in rows if s.event >= 0}
+    return (f'<div class="diagram">{svg}</div>\n<script type="application/json" '
+            f'id="run{i}-events">{_script_json(data)}</script>')
+
+
+def _verdicts(verdicts: Sequence[Verdict]) -> str:
+    if not verdicts:
+        return "<p>(no verdicts)</p>"
+    rows = "".join(
+        f'<tr><td>{escape(str(n))}</td><td>{escape(str(e))}</td><td>{escape(str(a))}</td>'
+        f'<td class="{"pass" if ok else "fail"}">{"✓ pass" if ok else "✗ fail"}</td></tr>'
+        for n, e, a, ok in verdicts)
+    return ('<table class="verdicts"><tr><th>verdict</th><th>expected</th><th>actual</th>'
+            f'<th></th></tr>{rows}</table>')
+
+
+def _outcome(outcome: Mapping[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_brief(k, v))}</td></tr>"
+                   for k, v in outcome.items() if k != "cper")
+    return f'<table class="outcome">{rows}</table>' if rows else ""
+
+
+def _brief(key: str, v: Any) -> str:
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k}: {_brief(str(k), x)}" for k, x in v.items()) or "—"
+    if isinstance(v, list | tuple):
+        return "; ".join(_brief(key, x) for x in v) or "—"
+    return "—" if v is None else format_value(key, v)
+
+
+def tree(obj: Any, name: str = "record", *, open_: bool = False) -> str:
+    """A decoded structure as nested <details> elements."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    if isinstance(obj, Mapping):
+        items = list(obj.items())
+    elif isinstance(obj, list | tuple):
+        items = [(f"[{i}]", x) for i, x in enumerate(obj)]
+    else:
+        return f'<div class="leaf">{escape(name)}: {escape(format_value(name, obj))}</div>'
+    body = "".join(tree(v, str(k)) for k, v in items)
+    return (f"<details{' open' if open_ else ''}><summary>{escape(name)}</summary>"
+            f"{body}</details>")
+
+
+def _cper(outcome: Mapping[str, Any]) -> str:
+    records = outcome.get("cper") or {}
+    if not records:
+        return ""
+    parts = [tree(rec, f"{who} record {i}", open_=True)
+             for who, recs in records.items() for i, rec in enumerate(recs or ())]
+    return "<h3>CPER records</h3>" + "".join(parts) if parts else ""
+
+
+def _logs(events: Sequence[Any]) -> str:
+    logs: dict[str, list[str]] = {}
+    for ev in events:
+        if ev.name == "printk":
+            line = f"[{ev.time / 1e9:12.6f}] {ev.fields.get('line', '')}"
+            logs.setdefault(lifeline_of(ev.component).label, []).append(line)
+    return "".join(f"<h3>{escape(k)} log</h3><pre class=\"log\">{escape(chr(10).join(v))}</pre>"
+                   for k, v in logs.items())
+
+
+def _compare(runs: Sequence[ReportRun]) -> str:
+    names: list[str] = []
+    for r in runs:
+        names += [v[0] for v in r.verdicts if v[0] not in names]
+    if len(runs) < 2 or not names:
+        return ""
+    head = "".join(f"<th>{escape(r.policy)}</th>" for r in runs)
+    body = ""
+    for n in names:
+        cells = ""
+        for r in runs:
+            v = next((v for v in r.verdicts if v[0] == n), None)
+            cells += ("<td>—</td>" if v is None else
+                      f'<td class="{"pass" if v[3] else "fail"}">{"✓" if v[3] else "✗"} '
+                      f"{escape(str(v[2]))}</td>")
+        body += f"<tr><th>{escape(n)}</th>{cells}</tr>"
+    return f'<h2>Comparison</h2><table class="compare"><tr><th></th>{head}</tr>{body}</table>'
+
+
+def _run(run: ReportRun, i: int, max_arrows: int) -> str:
+    return (f'<section class="run" id="run{i}-section"><h2>{escape(run.title)} '
+            f'<span class="policy">{escape(run.policy)}</span></h2>'
+            f"{_outcome(run.outcome)}{_diagram(run, i, max_arrows)}"
+            f"<h3>Verdicts</h3>{_verdicts(run.verdicts)}{_cper(run.outcome)}"
+            f"{_logs(run.events)}</section>")
+
+
+def render_html(runs: Sequence[ReportRun], *, title: str = "rasflow report",
+                max_arrows: int = MAX_ARROWS) -> str:
+    """The whole report: per run its sequence diagram, verdicts, CPER records and kernel
+    logs; several runs sit side by side (a horizontally scrollable grid)."""
+    cards = "\n".join(_run(r, i, max_arrows) for i, r in enumerate(runs))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{escape(title)}</h1>{_compare(runs)}<div class=\"runs\">{cards}</div>"
+            '<aside id="panel"><h3 id="panel-title">event</h3>'
+            '<pre id="panel-body">Click an arrow or a log note to see its decoded fields.</pre>'
+            f"</aside><script>{JS}</script></body></html>\n")

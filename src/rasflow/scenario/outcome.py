@@ -1,0 +1,170 @@
+"""What a run did, computed from its trace (and the final state of its processes): who
+survived, who got which signal, what the kernels logged, which pages were poisoned, what
+host-only values reached user space or a guest, and how long containment took."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..formats import cper
+from ..formats.errors import FormatError
+from ..formats.linux.siginfo import BUS_CODES, SI_CODES, SIGNALS, SIGUSR1
+
+TERMINAL = frozenset({"do_exit", "vm_state", "guest_halt"})  # a host panic contains nothing
+
+
+@dataclass
+class Outcome:
+    host: str
+    vms: dict[str, str]
+    processes: dict[str, str]
+    signals: list[dict[str, Any]]
+    cper: dict[str, list[dict]]
+    pages: dict[str, list[dict]]
+    exposed: list[dict[str, str]]
+    containment_ns: int | None
+    trace_events: int
+    dmesg: dict[str, list[str]] = field(default_factory=dict)
+    vmm_log: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"host": self.host, "vms": dict(self.vms), "processes": dict(self.processes),
+                "signals": list(self.signals), "cper": self.cper, "pages": self.pages,
+                "exposed": list(self.exposed), "containment_ns": self.containment_ns,
+                "trace_events": self.trace_events, "dmesg": self.dmesg, "vmm_log": self.vmm_log}
+
+
+def _kernel_of(component: str) -> str:
+    return "host" if component == "host" else component.split(":", 1)[1]
+
+
+def _decode(raw: Any) -> dict:
+    try:
+        return cper.decode(bytes(raw), lenient=True).to_dict()
+    except FormatError as e:
+        return {"error": str(e)}
+
+
+def _addresses(record: dict) -> set[int]:
+    """Physical addresses a decoded status block names (memory and ARM sections)."""
+    out: set[int] = set()
+    for entry in record.get("entries", ()):
+        body = entry.get("body") or {}
+        if isinstance(body.get("physical_addr"), int):
+            out.add(body["physical_addr"])
+        for info in body.get("err_info", ()) or ():
+            if isinstance(info, dict) and isinstance(info.get("physical_fault_addr"), int):
+                out.add(info["physical_fault_addr"])
+    return out
+
+
+def outcome_of(system) -> Outcome:
+    """The outcome of a finished :class:`~rasflow.scenario.system.System` run."""
+    events = system.engine.trace.events
+    names = {(k.name, t.pid): pid for pid, (k, t) in system.tasks.items()}
+    for vm, vmm in system.vmms.items():
+        if vmm.io_thread is not None:
+            names[("host", vmm.io_thread.pid)] = f"vmm:{vm}"
+    host = "panic" if system.machine.halted else "running"
+    vms = {}
+    for name, vmm in system.vmms.items():
+        vms[name] = ("stopped" if host == "panic" else  # the host took it down
+                     "panic" if system.guests[name].machine.vm.halted else
+                     vmm.state if vmm.task.alive else "stopped")
+    processes = {}
+    for pid, (_, t) in system.tasks.items():
+        processes[pid] = ("killed" if t.exit_signal is not None else
+                          "exited" if t.exit_code is not None else "running")
+    signals, cper_logs, pages = [], {"host": []}, {"host": []}
+    for vm in system.vmms:
+        cper_logs[vm], pages[vm] = [], []
+    t0, t_end, t_mf = None, None, None
+    exposed: list[dict[str, str]] = []
+    exits: list[int] = []
+    for ev in events:
+        name, f = ev.name, ev.fields
+        if name == "inject" or (name == "fault" and t0 is None):
+            t0 = ev.time if t0 is None else t0
+        elif name == "signal_generate" and f["sig"] != SIGUSR1:
+            kernel = _kernel_of(ev.component)
+            code = f["code"]
+            signals.append({"target": names.get((ev.component, f["pid"]), f"{kernel}:{f['comm']}"),
+                            "signo": f["sig"], "signal": SIGNALS.get(f["sig"], str(f["sig"])),
+                            "si_code": (BUS_CODES if f["sig"] == 7 else SI_CODES).get(code, code),
+                            "si_addr": f["addr"], "time": ev.time})
+        elif name == "ghes_do_proc":
+            cper_logs.setdefault(_kernel_of(ev.component), []).append(_decode(f["estatus"]))
+        elif name == "memory_failure_event":
+            pages.setdefault(_kernel_of(ev.component), []).append(
+                {"pfn": f["pfn"], "type": f["type"], "result": f["result"]})
+            t_mf = ev.time
+        elif name == "kvm_exit":
+            exits.append(f["esr"])
+        elif name == "kvm_userspace_exit" and f["reason"] == "KVM_EXIT_EXCEPTION":
+            exposed.append({"what": "ESR_EL2", "to": f"vmm:{f['vm']}"})
+        elif name == "kvm_inject_serror" and any(
+                f["vsesr_el2"] == esr & 0x1FF_FFFF and esr >> 26 != 0x2F for esr in exits):
+            exposed.append({"what": "ESR_EL2", "to": f"guest:{f['vm']}"})
+        if name in TERMINAL and t0 is not None and t_end is None and ev.time >= t0:
+            t_end = ev.time
+    host_pas = set().union(*(_addresses(r) for r in cper_logs["host"])) if cper_logs["host"] else set()
+    for vm in system.vmms:
+        vmm = system.vmms[vm]
+        for rec in cper_logs.get(vm, ()):
+            for addr in _addresses(rec):
+                if addr in host_pas and vmm.hva_to_gpa(addr) is None and not vmm.gpa_to_hva(addr):
+                    exposed.append({"what": "host PA", "to": f"guest:{vm}"})
+                if vmm.hva_to_gpa(addr) is not None:
+                    exposed.append({"what": "HVA", "to": f"guest:{vm}"})
+    if t_end is None:
+        t_end = t_mf
+    dedup = list({(e["what"], e["to"]): e for e in exposed}.values())
+    return Outcome(
+        host=host, vms=vms, processes=processes, signals=signals, cper=cper_logs, pages=pages,
+        exposed=dedup, containment_ns=None if t0 is None or t_end is None else t_end - t0,
+        trace_events=system.engine.trace.count,
+        dmesg={"host": list(system.host.dmesg),
+               **{vm: list(g.dmesg) for vm, g in system.guests.items()}},
+        vmm_log={vm: list(v.log) for vm, v in system.vmms.items()})
+
+
+def verdicts(expect, outcome: dict[str, Any]) -> list[tuple[str, Any, Any, bool]]:
+    """(name, expected, actual, ok) for every verdict the ``[expect]`` table gives."""
+    out: list[tuple[str, Any, Any, bool]] = []
+    if expect is None:
+        return out
+    if expect.host is not None:
+        out.append(("host", expect.host, outcome["host"], expect.host == outcome["host"]))
+    for vm, want in (expect.vms or {}).items():
+        got = outcome["vms"].get(vm)
+        out.append((f"vms.{vm}", want, got, want == got))
+    for pid, want in (expect.processes or {}).items():
+        got = outcome["processes"].get(pid)
+        out.append((f"processes.{pid}", want, got, want == got))
+    for want in expect.signals or ():
+        hit = any(all(s.get(k) == v or (k == "signo" and s.get("signal") == v)
+                      for k, v in want.items()) for s in outcome["signals"])
+        out.append((f"signal {_fmt(want)}", "sent", "sent" if hit else "not sent", hit))
+    for target in expect.no_signals or ():
+        got = [s["si_code"] for s in outcome["signals"] if s["target"] == target]
+        out.append((f"no signal to {target}", [], got, not got))
+    if expect.cper_host is not None:
+        n = len(outcome["cper"].get("host", ()))
+        out.append(("cper_host", expect.cper_host, n, n == expect.cper_host))
+    for vm, want in (expect.cper_guest or {}).items():
+        n = len(outcome["cper"].get(vm, ()))
+        out.append((f"cper_guest.{vm}", want, n, n == want))
+    if expect.exposed is not None:
+        want = sorted((e["what"], e["to"]) for e in expect.exposed)
+        got = sorted((e["what"], e["to"]) for e in outcome["exposed"])
+        out.append(("exposed", want, got, want == got))
+    if expect.contained is not None:
+        got = outcome["containment_ns"] is not None
+        out.append(("contained", expect.contained, got, got == expect.contained))
+    return out
+
+
+def _fmt(d: dict) -> str:
+    return " ".join(f"{k}={v:#x}" if isinstance(v, int) and k == "si_addr" else f"{k}={v}"
+                    for k, v in d.items())

@@ -1,0 +1,310 @@
+"""The user-space VMM (QEMU-like), one host process per VM. It reaches KVM only through
+the host kernel's system calls (``/dev/kvm``, ioctls with struct bytes) and learns of
+errors only through the signals the kernel delivers.
+
+- memslots: guest RAM is an anonymous mapping of this process (HVA), given to KVM;
+- the guest's ACPI tables: QEMU virt's HEST (SEA + GPIO GHESv2 sources) and the
+  ``etc/hardware_errors`` blob, in guest RAM;
+- SIGBUS as ``kvm_arch_on_sigbus_vcpu``: AR on guest RAM -> a memory CPER through the
+  read-ack protocol + an SEA (FnV=1, DFSC 0x10) written into the vCPU's registers; a
+  record that cannot be written -> abort(); AO -> the page is only marked poisoned;
+  an address outside guest RAM -> "Hardware memory error!" and exit(1) for AR;
+- the vCPU thread's KVM_RUN loop and its exits (KVM_EXIT_ARM_SEA, the 2017 syndrome exit);
+- ``inject_ghes_v2_error``: QMP's ``inject-ghes-v2-error`` (any CPER, GPIO source).
+"""
+
+from __future__ import annotations
+
+import base64
+
+from ..engine import Component
+from ..formats import cper
+from ..formats.acpi.qemu import ACPI_GHES_MAX_RAW_DATA_LENGTH, qemu_hardware_errors, qemu_virt_hest
+from ..formats.cper.memory import CPER_MEM_VALID_ERROR_TYPE, CPER_MEM_VALID_PA, CperSecMemErr
+from ..formats.linux import kvm as uapi
+from ..formats.linux.errno import EINTR
+from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
+from ..policy import Policy, get_policy
+
+HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
+TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
+ACPI_HEST_SRC_ID_SYNC, ACPI_HEST_SRC_ID_QMP = 0, 1
+ESR_EL1_SEA_FNV = (0x24 << 26) | (1 << 25) | (1 << 10) | 0x10  # syn_data_abort_no_iss(same_el=0, fnv=1, ..., 0x10)
+PSTATE_EL1H_MASKED = 0x3C5
+
+
+class VmmAbort(Exception):
+    """QEMU called abort() or exit(): the VM is gone."""
+
+
+class Vmm(Component):
+    """One VM's VMM process (``vmm:<name>`` in the trace)."""
+
+    def __init__(self, host, name: str, *, ram_size: int, ipa_base: int = 0x4000_0000,
+                 cpu: int = 0, policy: str | Policy | None = None, hva_base: int = HVA_BASE):
+        super().__init__(host.engine, f"vmm:{name}")
+        self.host, self.vm_name = host, name
+        self.policy = get_policy(policy)
+        self.ram_size, self.ipa_base, self.hva_base = ram_size, ipa_base, hva_base
+        self.task = host.spawn("qemu-system-aar", cpu=cpu)
+        self.task.handlers.add(SIGBUS)
+        self.task.actions[SIGBUS] = self.sigbus_handler
+        self.task.handlers.add(SIGUSR1)
+        self.task.actions[SIGUSR1] = self.sig_ipi_handler
+        self.work: list = []  # run_on_cpu() items, run when the vCPU thread is out of KVM_RUN
+        self.io_thread = None
+        self.state = "running"
+        self.log: list[str] = []
+        self.hwpoison_pages: list[int] = []
+        self._setup()
+
+    # --- system calls -------------------------------------------------------------------
+    def ioctl(self, fd: int, cmd: int, arg=0):
+        return self.host.sys_ioctl(self.task, fd, cmd, arg)
+
+    def error_report(self, msg: str) -> None:
+        self.log.append(msg)
+        self.trace("error_report", message=msg)
+
+    def _setup(self) -> None:
+        h, t = self.host, self.task
+        self.kvm_fd = h.sys_open(t, "/dev/kvm")
+        self.caps = {c: self.ioctl(self.kvm_fd, uapi.KVM_CHECK_EXTENSION, c) for c in uapi.CAPS}
+        self.vm_fd = self.ioctl(self.kvm_fd, uapi.KVM_CREATE_VM)
+        h.sys_mmap(t, self.hva_base, self.ram_size)
+        region = uapi.KvmUserspaceMemoryRegion(slot=0, flags=0, guest_phys_addr=self.ipa_base,
+                                               memory_size=self.ram_size, userspace_addr=self.hva_base)
+        self.ioctl(self.vm_fd, uapi.KVM_SET_USER_MEMORY_REGION, region.encode())
+        if self.policy.sea_to_user and self.caps[uapi.KVM_CAP_ARM_SEA_TO_USER]:
+            cap = uapi.KvmEnableCap(cap=uapi.KVM_CAP_ARM_SEA_TO_USER, flags=0, args0=0, args1=0,
+                                    args2=0, args3=0, pad=bytes(64))
+            self.ioctl(self.vm_fd, uapi.KVM_ENABLE_CAP, cap.encode())
+        self.vcpu_fd = self.ioctl(self.vm_fd, uapi.KVM_CREATE_VCPU, 0)
+        init = uapi.KvmVcpuInit(target=uapi.KVM_ARM_TARGET_GENERIC_V8, features=bytes(28))
+        self.ioctl(self.vcpu_fd, uapi.KVM_ARM_VCPU_INIT, init.encode())
+        self.run_page = h.sys_mmap_fd(t, self.vcpu_fd)
+        # virt-acpi-build: the HEST and the hardware_errors blob, in guest RAM (reserved)
+        self.tables_gpa = self.ipa_base + self.ram_size - TABLES_SIZE
+        self.hw_errors_gpa = self.tables_gpa + 0x1000
+        hest, blob = qemu_virt_hest(self.hw_errors_gpa)
+        self.hw_errors = qemu_hardware_errors(self.hw_errors_gpa, hest.sources.__len__())
+        self.write_guest(self.tables_gpa, hest.encode())
+        self.write_guest(self.hw_errors_gpa, blob)
+        self.trace("acpi_build", HEST=self.tables_gpa, hardware_errors=self.hw_errors_gpa,
+                   sources=["SEA", "GPIO"])
+
+    def guest_tables(self) -> dict[str, int]:
+        return {"HEST": self.tables_gpa}
+
+    @property
+    def tables_region(self) -> tuple[int, int]:
+        return (self.tables_gpa, TABLES_SIZE)
+
+    # --- guest memory through our own mapping -----------------------------------------------
+    def gpa_to_hva(self, gpa: int) -> int | None:
+        off = gpa - self.ipa_base
+        return self.hva_base + off if 0 <= off < self.ram_size else None
+
+    def hva_to_gpa(self, hva: int) -> int | None:
+        """kvm_physical_memory_addr_from_host(): HVA -> GPA through our memslot."""
+        off = hva - self.hva_base
+        return self.ipa_base + off if 0 <= off < self.ram_size else None
+
+    def write_guest(self, gpa: int, data: bytes) -> int:
+        return self.host.copy_to_user(self.task, self.gpa_to_hva(gpa), data)
+
+    def read_guest_u64(self, gpa: int) -> int:
+        raw = self.host.copy_from_user(self.task, self.gpa_to_hva(gpa), 8)
+        return -1 if isinstance(raw, int) else int.from_bytes(raw, "little")
+
+    # --- the vCPU thread -----------------------------------------------------------------
+    def start(self) -> None:
+        self.engine.process(self.kvm_cpu_exec(), name=f"{self.name}:vcpu0")
+
+    def kvm_cpu_exec(self):
+        """kvm_cpu_exec(): KVM_RUN until the VM stops; act on each exit."""
+        while self.state == "running" and self.task.alive:
+            ret = yield self.ioctl(self.vcpu_fd, uapi.KVM_RUN)
+            if not self.task.alive or self.state != "running":
+                break
+            if ret == -EINTR:
+                if self.host.machine.halted:
+                    break
+                continue
+            if ret < 0:
+                self.error_report(f"kvm run failed {ret}")
+                self.stop("stopped")
+                break
+            try:
+                self.handle_exit()
+            except VmmAbort:
+                break
+
+    def handle_exit(self) -> None:
+        head, payload = uapi.decode_exit(bytes(self.run_page))
+        reason = head.exit_reason
+        self.trace("kvm_exit_to_vmm", reason=uapi.EXIT_REASONS.get(reason, reason),
+                   **({"payload": payload.to_dict()} if payload is not None else {}))
+        if reason == uapi.KVM_EXIT_ARM_SEA:
+            self.on_arm_sea(payload)
+        elif reason == uapi.KVM_EXIT_EXCEPTION:
+            raw = uapi.KvmExitSError2017.decode(self.run_page, uapi.KVM_RUN_EXIT_OFFSET)
+            self.on_serror_exit_2017(raw)
+        elif reason == uapi.KVM_EXIT_SYSTEM_EVENT:
+            self.stop("panic")
+            raise VmmAbort
+
+    def stop(self, state: str) -> None:
+        self.state = state
+        self.trace("vm_state", state=state)
+
+    def abort(self, code: int | None = None) -> None:
+        """abort() (SIGABRT) or exit(code): the process and its VM end."""
+        for t in (self.task, self.io_thread):
+            if t is not None:
+                self.host.sys_exit(t, 134 if code is None else code)
+        self.stop("stopped")
+        raise VmmAbort
+
+    # --- the VMM's own memory and threads ------------------------------------------------
+    def heap_thread(self, va: int, size: int = 0x1_0000):
+        """A worker thread (an iothread) sharing our mm, and a heap mapping at ``va``."""
+        if self.io_thread is None:
+            cpu = (self.task.cpu + 1) % len(self.host.machine.pes)
+            t = self.io_thread = self.host.spawn("qemu-system-aar", cpu=cpu)
+            # an iothread blocks SIGBUS (QEMU takes it through signalfd in the main loop):
+            # an action-required SIGBUS forced on it kills the process (kvm_on_sigbus)
+            t.mm, t.vmas, t.poisoned = self.task.mm, self.task.vmas, self.task.poisoned
+            self.host.sys_mmap(self.task, va, size)
+        return self.io_thread
+
+    def touch_heap(self, va: int) -> None:
+        """The iothread loads from its heap (a program at EL0 on its CPU)."""
+        t = self.heap_thread(va)
+        self.host.start_user(t, (("load", va),))
+        self.host.schedule(self.host.machine.pes[t.cpu])
+
+    # --- SIG_IPI: run_on_cpu -----------------------------------------------------------------
+    def run_on_cpu(self, fn) -> None:
+        """Queue ``fn`` for the vCPU thread and kick it out of KVM_RUN (qemu_cpu_kick)."""
+        self.work.append(fn)
+        self.host.kill(self.task, SIGUSR1)
+
+    def sig_ipi_handler(self, info) -> None:
+        work, self.work = self.work, []
+        for fn in work:
+            fn()
+
+    def inject_vserror(self, esr: int | None) -> None:
+        """A virtual SError with a chosen syndrome (``None``: KVM chooses): KVM_SET_VCPU_EVENTS
+        from the vCPU thread, as kvm_arch_put_registers() does."""
+        self.run_on_cpu(lambda: self.set_vcpu_events(
+            serror_pending=1, serror_has_esr=int(esr is not None), serror_esr=esr or 0))
+
+    # --- SIGBUS: kvm_arch_on_sigbus_vcpu ---------------------------------------------------
+    def sigbus_handler(self, info) -> None:
+        code, addr = info.si_code, info.si_addr
+        self.trace("sigbus", si_code={BUS_MCEERR_AR: "BUS_MCEERR_AR", BUS_MCEERR_AO: "BUS_MCEERR_AO"}
+                   .get(code, code), si_addr=addr)
+        if code not in (BUS_MCEERR_AR, BUS_MCEERR_AO):
+            self.abort()
+        try:
+            self.kvm_arch_on_sigbus_vcpu(code, addr)
+        except VmmAbort:
+            pass
+
+    def kvm_arch_on_sigbus_vcpu(self, code: int, addr: int) -> None:
+        gpa = self.hva_to_gpa(addr) if addr else None
+        if gpa is not None:
+            self.hwpoison_pages.append(gpa & ~0xFFF)  # kvm_hwpoison_page_add
+            self.trace("kvm_hwpoison_page_add", gpa=gpa & ~0xFFF, hva=addr)
+            if code == BUS_MCEERR_AR and self.policy.vmm_sigbus_ar == "record-inject":
+                if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, gpa):
+                    self.error_report("failed to record the error")
+                    self.abort()
+                self.kvm_inject_arm_sea()
+            return
+        if code == BUS_MCEERR_AO:
+            self.error_report(f"Hardware memory error at addr {addr:#x} for memory used by "
+                              "QEMU itself instead of guest system!")
+            return
+        self.error_report("Hardware memory error!")
+        self.abort(1)
+
+    def acpi_ghes_memory_errors(self, source_id: int, gpa: int) -> int:
+        """A memory CPER (PA + memory error type valid) at ``gpa``, written through the
+        read-ack protocol. 0 on success."""
+        sec = CperSecMemErr(validation_bits=CPER_MEM_VALID_PA | CPER_MEM_VALID_ERROR_TYPE,
+                            physical_addr=gpa)
+        est = cper.build_estatus([sec], error_severity=0, revision=0x300)
+        return self.ghes_record_cper_errors(est.encode(), source_id)
+
+    def ghes_record_cper_errors(self, data: bytes, source_id: int) -> int:
+        if len(data) > ACPI_GHES_MAX_RAW_DATA_LENGTH:
+            self.error_report("GHES CPER record is too big")
+            return -1
+        ack_gpa = self.hw_errors.read_ack_register_slot(source_id)
+        if self.read_guest_u64(ack_gpa) == 0:
+            self.error_report("OSPM does not acknowledge previous error, so can not record CPER "
+                              "for current error anymore")
+            return -1
+        self.write_guest(ack_gpa, bytes(8))
+        block = self.hw_errors.block_address(source_id)
+        self.write_guest(block, data)
+        self.trace("cper_record", source_id=source_id, gpa=block, estatus=data.hex(),
+                   record=cper.decode(data).to_dict())
+        return 0
+
+    def kvm_inject_arm_sea(self) -> None:
+        """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
+        (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
+        regs = {r: self.get_one_reg(r) for r in ("PC", "PSTATE", "VBAR_EL1")}
+        from_el = (regs["PSTATE"] >> 2) & 3
+        esr = ESR_EL1_SEA_FNV | ((1 << 26) if from_el == 1 else 0)
+        offset = 0x400 if from_el == 0 else (0x200 if regs["PSTATE"] & 1 else 0)
+        for reg, value in (("ESR_EL1", esr), ("ELR_EL1", regs["PC"]), ("SPSR_EL1", regs["PSTATE"]),
+                           ("PSTATE", PSTATE_EL1H_MASKED), ("PC", regs["VBAR_EL1"] + offset)):
+            self.set_one_reg(reg, value)
+
+    def get_one_reg(self, reg: str) -> int:
+        ret = self.ioctl(self.vcpu_fd, uapi.KVM_GET_ONE_REG, (uapi.ONE_REG_IDS[reg], 0))
+        return ret[1] if isinstance(ret, tuple) else 0
+
+    def set_one_reg(self, reg: str, value: int) -> int:
+        return self.ioctl(self.vcpu_fd, uapi.KVM_SET_ONE_REG, (uapi.ONE_REG_IDS[reg], value))
+
+    # --- exits of the other designs -------------------------------------------------------
+    def on_arm_sea(self, sea) -> None:
+        """KVM_EXIT_ARM_SEA: record a CPER at gpa (when valid) and inject ext_dabt."""
+        if sea.gpa_valid:
+            if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, sea.gpa):
+                self.error_report("failed to record the error")
+                self.abort()
+        self.set_vcpu_events(ext_dabt_pending=1)
+
+    def on_serror_exit_2017(self, exit_) -> None:
+        """The 2017 design: a guest CPER at the exit's address and a virtual SError whose
+        syndrome is the exit's ESR_EL2 ISS."""
+        if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, exit_.address):
+            self.error_report("failed to record the error")
+            self.abort()
+        self.set_vcpu_events(serror_pending=1, serror_has_esr=1,
+                             serror_esr=exit_.syndrome_info & uapi.ESR_ELX_ISS_MASK)
+
+    def set_vcpu_events(self, **fields) -> int:
+        """KVM_SET_VCPU_EVENTS with the given members (the rest zero)."""
+        ev = uapi.KvmVcpuEvents(**{"serror_pending": 0, "serror_has_esr": 0, "ext_dabt_pending": 0,
+                                   "pad": bytes(5), "serror_esr": 0, "reserved": bytes(48), **fields})
+        return self.ioctl(self.vcpu_fd, uapi.KVM_SET_VCPU_EVENTS, ev.encode())
+
+    # --- QMP -----------------------------------------------------------------------------------
+    def inject_ghes_v2_error(self, cper_b64: str) -> dict:
+        """QMP inject-ghes-v2-error: base64 of GESB + GEDE + section, on the GPIO source."""
+        try:
+            data = base64.b64decode(cper_b64, validate=True)
+        except ValueError as e:
+            return {"error": {"class": "GenericError", "desc": f"invalid base64: {e}"}}
+        if self.ghes_record_cper_errors(data, ACPI_HEST_SRC_ID_QMP):
+            return {"error": {"class": "GenericError", "desc": self.log[-1]}}
+        self.trace("acpi_send_event", event="ACPI_GENERIC_ERROR")
+        return {"return": {}}

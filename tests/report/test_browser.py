@@ -1,0 +1,89 @@
+"""Render the HTML report in a real headless Chromium: a screenshot and the live DOM."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from rasflow.report.html import ReportRun, render_html
+from rasflow.report.lifelines import lifelines
+from report.png import colours, decode_png
+from report.rhelpers import OUTCOME, VERDICTS, flow, model_trace
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    BROWSER is None, reason="no headless browser: install Debian's chromium package "
+                            "(apt-get install --no-install-recommends chromium)")
+
+
+def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-extensions", f"--user-data-dir={tmp_path / 'profile'}", *args]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{BROWSER} did not finish in 60 s")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    runs = [ReportRun("memory UE in a guest", "upstream", flow(), OUTCOME, VERDICTS),
+            ReportRun("host user load", "firmware-first", model_trace(), {"host": "running"},
+                      [])]
+    path.write_text(render_html(runs), encoding="utf-8")
+    return path, runs
+
+
+def test_screenshot_is_not_blank(report, tmp_path):
+    path, _ = report
+    png = tmp_path / "out.png"
+    proc = _chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,900",
+                     path.as_uri())
+    assert png.exists(), proc.stderr[-2000:]
+    width, height, bpp, rows = decode_png(png.read_bytes())
+    assert (width, height) == (1280, 900)
+    seen = colours(rows, bpp)
+    assert len(seen) > 10, f"only {len(seen)} colours: a blank page"
+
+
+def test_dom_has_the_diagrams(report, tmp_path):
+    path, runs = report
+    proc = _chromium(tmp_path, "--dump-dom", path.as_uri())
+    dom = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert dom.count("<svg") == 2
+    names = re.findall(r'<g class="lifeline" data-name="([^"]*)"', dom)
+    expected = [ln.label for run in runs for ln in lifelines(run.events)]
+    assert names == expected
+    assert "VMM vm0" in names and "guest kernel vm0" in names
+    assert 'id="panel"' in dom and "SEA ESR=0x92000010" in dom
+
+
+def test_click_shows_the_decoded_event(report, tmp_path):
+    path, _ = report
+    click = ("<script>document.querySelectorAll('g.arrow')[2]"
+             ".dispatchEvent(new MouseEvent('click', {bubbles: true}));</script></body>")
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(path.read_text(encoding="utf-8").replace("</body>", click),
+                       encoding="utf-8")
+    dom = _chromium(tmp_path, "--dump-dom", clicked.as_uri()).stdout
+    panel = re.search(r'<pre id="panel-body">(.*?)</pre>', dom, re.S).group(1)
+    assert '"name": "exception_entry"' in panel and '"DFSC": 16' in panel
+    assert '<h3 id="panel-title">exception_entry @ cpu0</h3>' in dom
+    assert 'class="arrow selected"' in dom
+
+
+def test_click_on_a_log_note_shows_its_lines(report, tmp_path):
+    path, _ = report
+    click = ("<script>document.querySelector('g.note')"
+             ".dispatchEvent(new MouseEvent('click', {bubbles: true}));</script></body>")
+    clicked = tmp_path / "note.html"
+    clicked.write_text(path.read_text(encoding="utf-8").replace("</body>", click),
+                       encoding="utf-8")
+    dom = _chromium(tmp_path, "--dump-dom", clicked.as_uri()).stdout
+    panel = re.search(r'<pre id="panel-body">(.*?)</pre>', dom, re.S).group(1)
+    assert "event severity: recoverable" in panel and "Error 0, type: recoverable" in panel
