@@ -88,9 +88,12 @@ class Syscalls:
         """mmap() of a driver's fd (a vCPU's kvm_run page): the shared buffer."""
         return task.files[fd].private.mmap()
 
-    def sys_exit(self, task: Task, code: int) -> None:
-        """exit_group(code): the process ends; its mappings go away."""
-        task.exit_code = code
+    def sys_exit(self, task: Task, code: int, *, sig: int | None = None) -> None:
+        """exit_group(code), or (``sig``) death by a signal it raised itself (abort())."""
+        if sig is None:
+            task.exit_code = code
+        else:
+            task.exit_signal = sig
         self.do_group_exit(task)
 
     # --- memory ------------------------------------------------------------------------------

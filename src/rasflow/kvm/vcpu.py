@@ -20,6 +20,7 @@ ESR_IL, ESR_FSC_EXTABT = 1 << 25, 0x10
 SEA_USER_MASK = (0x3F << 26) | ESR_IL | (1 << 10) | (1 << 9) | (1 << 8) | (1 << 6) | 0x3F
 ESR_SET_MASK = 3 << 11
 IPI_RESCHEDULE = 0  # an SGI
+GUEST_ENTRY_NS = 500  # from KVM_RUN (or a handled exit) to the guest running again
 
 
 def hcr_guest_flags(ras: bool) -> int:
@@ -68,6 +69,9 @@ class KvmVcpu:
                 return -EINTR
             if self.vm.halted or host.machine.halted:
                 return -EINTR
+            yield self.kvm.engine.timeout(GUEST_ENTRY_NS)
+            if task.pending or self.vm.halted or host.machine.halted:
+                continue
             self._exit = self.kvm.engine.event()
             self.__kvm_vcpu_run()
             code = yield self._exit

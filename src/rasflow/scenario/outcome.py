@@ -64,8 +64,9 @@ def outcome_of(system) -> Outcome:
     events = system.engine.trace.events
     names = {(k.name, t.pid): pid for pid, (k, t) in system.tasks.items()}
     for vm, vmm in system.vmms.items():
-        if vmm.io_thread is not None:
-            names[("host", vmm.io_thread.pid)] = f"vmm:{vm}"
+        for t in [c.task for c in vmm.cpus] + [vmm.io_thread]:
+            if t is not None:
+                names[("host", t.pid)] = f"vmm:{vm}"
     host = "panic" if system.machine.halted else "running"
     vms = {}
     for name, vmm in system.vmms.items():
@@ -95,6 +96,8 @@ def outcome_of(system) -> Outcome:
                             "si_addr": f["addr"], "time": ev.time})
         elif name == "ghes_do_proc":
             cper_logs.setdefault(_kernel_of(ev.component), []).append(_decode(f["estatus"]))
+        elif name == "cper_record":  # what the VMM wrote into the guest's error source
+            cper_logs.setdefault(ev.component, []).append(f["record"])
         elif name == "memory_failure_event":
             pages.setdefault(_kernel_of(ev.component), []).append(
                 {"pfn": f["pfn"], "type": f["type"], "result": f["result"]})

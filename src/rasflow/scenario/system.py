@@ -53,13 +53,14 @@ class System:
         return self.host if name == "host" else self.guests[name]
 
     def add_vm(self, name: str, *, ram: int = 512 << 20, ipa_base: int = 0x4000_0000,
-               policy: str | None = None, cpu: int = 0, ras: bool = True,
+               policy: str | None = None, cpu: int = 0, vcpus: int = 1, ras: bool = True,
                early_kill: bool = False, recovery: bool = True) -> Kernel:
         """A VMM process that creates the VM through /dev/kvm, and the guest kernel booted
         on the tables the VMM wrote into guest RAM."""
         pol = get_policy(policy)
         self.kvm.policies[name] = pol
-        vmm = Vmm(self.host, name, ram_size=ram, ipa_base=ipa_base, cpu=cpu, policy=pol)
+        vmm = Vmm(self.host, name, ram_size=ram, ipa_base=ipa_base, cpu=cpu, vcpus=vcpus,
+                  policy=pol)
         vm = self.kvm.vms[-1]
         vm.guest_ras = ras and self.kvm.ras
         guest = Kernel(vm.view, el=1, name=f"guest:{name}", tables=vmm.guest_tables(),
@@ -82,9 +83,9 @@ class System:
             task.handlers.add(SIGBUS)
         self.tasks[f"{kernel}:{name}"] = (k, task)
         if program:
-            k.start_user(task, program)
+            k.start_user(task, ((("sleep", start),) if start else ()) + tuple(program))
             if kernel == "host":
-                self.engine.schedule(start, self._run_host, cpu)
+                self.engine.schedule(0, self._run_host, cpu)
         return task
 
     def _run_host(self, cpu: int) -> None:

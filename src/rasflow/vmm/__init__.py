@@ -26,11 +26,21 @@ from ..formats.linux.errno import EINTR
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
 from ..policy import Policy, get_policy
 
+SIGABRT = 6
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
 ACPI_HEST_SRC_ID_SYNC, ACPI_HEST_SRC_ID_QMP = 0, 1
 ESR_EL1_SEA_FNV = (0x24 << 26) | (1 << 25) | (1 << 10) | 0x10  # syn_data_abort_no_iss(same_el=0, fnv=1, ..., 0x10)
 PSTATE_EL1H_MASKED = 0x3C5
+
+
+class CPUState:
+    """One vCPU as the VMM holds it: its thread, its vCPU fd and its kvm_run page."""
+
+    def __init__(self, index: int, task):
+        self.index, self.task = index, task
+        self.fd = -1
+        self.run = bytearray()
 
 
 class VmmAbort(Exception):
@@ -41,16 +51,14 @@ class Vmm(Component):
     """One VM's VMM process (``vmm:<name>`` in the trace)."""
 
     def __init__(self, host, name: str, *, ram_size: int, ipa_base: int = 0x4000_0000,
-                 cpu: int = 0, policy: str | Policy | None = None, hva_base: int = HVA_BASE):
+                 cpu: int = 0, vcpus: int = 1, policy: str | Policy | None = None,
+                 hva_base: int = HVA_BASE):
         super().__init__(host.engine, f"vmm:{name}")
         self.host, self.vm_name = host, name
         self.policy = get_policy(policy)
         self.ram_size, self.ipa_base, self.hva_base = ram_size, ipa_base, hva_base
         self.task = host.spawn("qemu-system-aar", cpu=cpu)
-        self.task.handlers.add(SIGBUS)
-        self.task.actions[SIGBUS] = self.sigbus_handler
-        self.task.handlers.add(SIGUSR1)
-        self.task.actions[SIGUSR1] = self.sig_ipi_handler
+        self.cpus = [CPUState(i, self._vcpu_thread(i, cpu)) for i in range(vcpus)]
         self.work: list = []  # run_on_cpu() items, run when the vCPU thread is out of KVM_RUN
         self.io_thread = None
         self.state = "running"
@@ -58,9 +66,22 @@ class Vmm(Component):
         self.hwpoison_pages: list[int] = []
         self._setup()
 
+    def _vcpu_thread(self, i: int, cpu: int):
+        """qemu_thread_create() for vCPU ``i``: a thread of this process (shared mm and fd
+        table) on physical CPU ``cpu + i``; SIGBUS and SIG_IPI handled as QEMU does."""
+        t = self.task
+        if i:
+            t = self.host.spawn("qemu-system-aar", cpu=(cpu + i) % len(self.host.machine.pes))
+            t.mm, t.vmas, t.poisoned, t.files = (self.task.mm, self.task.vmas,
+                                                 self.task.poisoned, self.task.files)
+        t.handlers.update((SIGBUS, SIGUSR1))
+        t.actions[SIGBUS] = lambda info: self.sigbus_handler(info, self.cpus[i])
+        t.actions[SIGUSR1] = lambda info: self.sig_ipi_handler(info, self.cpus[i])
+        return t
+
     # --- system calls -------------------------------------------------------------------
-    def ioctl(self, fd: int, cmd: int, arg=0):
-        return self.host.sys_ioctl(self.task, fd, cmd, arg)
+    def ioctl(self, fd: int, cmd: int, arg=0, task=None):
+        return self.host.sys_ioctl(task or self.task, fd, cmd, arg)
 
     def error_report(self, msg: str) -> None:
         self.log.append(msg)
@@ -79,10 +100,11 @@ class Vmm(Component):
             cap = uapi.KvmEnableCap(cap=uapi.KVM_CAP_ARM_SEA_TO_USER, flags=0, args0=0, args1=0,
                                     args2=0, args3=0, pad=bytes(64))
             self.ioctl(self.vm_fd, uapi.KVM_ENABLE_CAP, cap.encode())
-        self.vcpu_fd = self.ioctl(self.vm_fd, uapi.KVM_CREATE_VCPU, 0)
         init = uapi.KvmVcpuInit(target=uapi.KVM_ARM_TARGET_GENERIC_V8, features=bytes(28))
-        self.ioctl(self.vcpu_fd, uapi.KVM_ARM_VCPU_INIT, init.encode())
-        self.run_page = h.sys_mmap_fd(t, self.vcpu_fd)
+        for c in self.cpus:
+            c.fd = self.ioctl(self.vm_fd, uapi.KVM_CREATE_VCPU, c.index, task=c.task)
+            self.ioctl(c.fd, uapi.KVM_ARM_VCPU_INIT, init.encode(), task=c.task)
+            c.run = h.sys_mmap_fd(c.task, c.fd)
         # virt-acpi-build: the HEST and the hardware_errors blob, in guest RAM (reserved)
         self.tables_gpa = self.ipa_base + self.ram_size - TABLES_SIZE
         self.hw_errors_gpa = self.tables_gpa + 0x1000
@@ -119,13 +141,14 @@ class Vmm(Component):
 
     # --- the vCPU thread -----------------------------------------------------------------
     def start(self) -> None:
-        self.engine.process(self.kvm_cpu_exec(), name=f"{self.name}:vcpu0")
+        for c in self.cpus:
+            self.engine.process(self.kvm_cpu_exec(c), name=f"{self.name}:vcpu{c.index}")
 
-    def kvm_cpu_exec(self):
+    def kvm_cpu_exec(self, cpu: CPUState):
         """kvm_cpu_exec(): KVM_RUN until the VM stops; act on each exit."""
-        while self.state == "running" and self.task.alive:
-            ret = yield self.ioctl(self.vcpu_fd, uapi.KVM_RUN)
-            if not self.task.alive or self.state != "running":
+        while self.state == "running" and cpu.task.alive:
+            ret = yield self.ioctl(cpu.fd, uapi.KVM_RUN, task=cpu.task)
+            if not cpu.task.alive or self.state != "running":
                 break
             if ret == -EINTR:
                 if self.host.machine.halted:
@@ -136,20 +159,20 @@ class Vmm(Component):
                 self.stop("stopped")
                 break
             try:
-                self.handle_exit()
+                self.handle_exit(cpu)
             except VmmAbort:
                 break
 
-    def handle_exit(self) -> None:
-        head, payload = uapi.decode_exit(bytes(self.run_page))
+    def handle_exit(self, cpu: CPUState) -> None:
+        head, payload = uapi.decode_exit(bytes(cpu.run))
         reason = head.exit_reason
         self.trace("kvm_exit_to_vmm", reason=uapi.EXIT_REASONS.get(reason, reason),
                    **({"payload": payload.to_dict()} if payload is not None else {}))
         if reason == uapi.KVM_EXIT_ARM_SEA:
-            self.on_arm_sea(payload)
+            self.on_arm_sea(cpu, payload)
         elif reason == uapi.KVM_EXIT_EXCEPTION:
-            raw = uapi.KvmExitSError2017.decode(self.run_page, uapi.KVM_RUN_EXIT_OFFSET)
-            self.on_serror_exit_2017(raw)
+            raw = uapi.KvmExitSError2017.decode(cpu.run, uapi.KVM_RUN_EXIT_OFFSET)
+            self.on_serror_exit_2017(cpu, raw)
         elif reason == uapi.KVM_EXIT_SYSTEM_EVENT:
             self.stop("panic")
             raise VmmAbort
@@ -160,9 +183,7 @@ class Vmm(Component):
 
     def abort(self, code: int | None = None) -> None:
         """abort() (SIGABRT) or exit(code): the process and its VM end."""
-        for t in (self.task, self.io_thread):
-            if t is not None:
-                self.host.sys_exit(t, 134 if code is None else code)
+        self.host.sys_exit(self.task, code or 0, sig=SIGABRT if code is None else None)
         self.stop("stopped")
         raise VmmAbort
 
@@ -185,35 +206,37 @@ class Vmm(Component):
         self.host.schedule(self.host.machine.pes[t.cpu])
 
     # --- SIG_IPI: run_on_cpu -----------------------------------------------------------------
-    def run_on_cpu(self, fn) -> None:
+    def run_on_cpu(self, cpu: CPUState, fn) -> None:
         """Queue ``fn`` for the vCPU thread and kick it out of KVM_RUN (qemu_cpu_kick)."""
-        self.work.append(fn)
-        self.host.kill(self.task, SIGUSR1)
+        self.work.append((cpu, fn))
+        self.host.kill(cpu.task, SIGUSR1)
 
-    def sig_ipi_handler(self, info) -> None:
-        work, self.work = self.work, []
-        for fn in work:
+    def sig_ipi_handler(self, info, cpu: CPUState) -> None:
+        mine = [fn for c, fn in self.work if c is cpu]
+        self.work = [(c, fn) for c, fn in self.work if c is not cpu]
+        for fn in mine:
             fn()
 
-    def inject_vserror(self, esr: int | None) -> None:
+    def inject_vserror(self, esr: int | None, vcpu: int = 0) -> None:
         """A virtual SError with a chosen syndrome (``None``: KVM chooses): KVM_SET_VCPU_EVENTS
         from the vCPU thread, as kvm_arch_put_registers() does."""
-        self.run_on_cpu(lambda: self.set_vcpu_events(
-            serror_pending=1, serror_has_esr=int(esr is not None), serror_esr=esr or 0))
+        cpu = self.cpus[vcpu]
+        self.run_on_cpu(cpu, lambda: self.set_vcpu_events(
+            cpu, serror_pending=1, serror_has_esr=int(esr is not None), serror_esr=esr or 0))
 
     # --- SIGBUS: kvm_arch_on_sigbus_vcpu ---------------------------------------------------
-    def sigbus_handler(self, info) -> None:
+    def sigbus_handler(self, info, cpu: CPUState) -> None:
         code, addr = info.si_code, info.si_addr
         self.trace("sigbus", si_code={BUS_MCEERR_AR: "BUS_MCEERR_AR", BUS_MCEERR_AO: "BUS_MCEERR_AO"}
                    .get(code, code), si_addr=addr)
         if code not in (BUS_MCEERR_AR, BUS_MCEERR_AO):
             self.abort()
         try:
-            self.kvm_arch_on_sigbus_vcpu(code, addr)
+            self.kvm_arch_on_sigbus_vcpu(cpu, code, addr)
         except VmmAbort:
             pass
 
-    def kvm_arch_on_sigbus_vcpu(self, code: int, addr: int) -> None:
+    def kvm_arch_on_sigbus_vcpu(self, cpu: CPUState, code: int, addr: int) -> None:
         gpa = self.hva_to_gpa(addr) if addr else None
         if gpa is not None:
             self.hwpoison_pages.append(gpa & ~0xFFF)  # kvm_hwpoison_page_add
@@ -222,7 +245,7 @@ class Vmm(Component):
                 if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, gpa):
                     self.error_report("failed to record the error")
                     self.abort()
-                self.kvm_inject_arm_sea()
+                self.kvm_inject_arm_sea(cpu)
             return
         if code == BUS_MCEERR_AO:
             self.error_report(f"Hardware memory error at addr {addr:#x} for memory used by "
@@ -255,47 +278,48 @@ class Vmm(Component):
                    record=cper.decode(data).to_dict())
         return 0
 
-    def kvm_inject_arm_sea(self) -> None:
+    def kvm_inject_arm_sea(self, cpu: CPUState) -> None:
         """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
         (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
-        regs = {r: self.get_one_reg(r) for r in ("PC", "PSTATE", "VBAR_EL1")}
+        regs = {r: self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1")}
         from_el = (regs["PSTATE"] >> 2) & 3
         esr = ESR_EL1_SEA_FNV | ((1 << 26) if from_el == 1 else 0)
         offset = 0x400 if from_el == 0 else (0x200 if regs["PSTATE"] & 1 else 0)
         for reg, value in (("ESR_EL1", esr), ("ELR_EL1", regs["PC"]), ("SPSR_EL1", regs["PSTATE"]),
                            ("PSTATE", PSTATE_EL1H_MASKED), ("PC", regs["VBAR_EL1"] + offset)):
-            self.set_one_reg(reg, value)
+            self.set_one_reg(cpu, reg, value)
 
-    def get_one_reg(self, reg: str) -> int:
-        ret = self.ioctl(self.vcpu_fd, uapi.KVM_GET_ONE_REG, (uapi.ONE_REG_IDS[reg], 0))
+    def get_one_reg(self, cpu: CPUState, reg: str) -> int:
+        ret = self.ioctl(cpu.fd, uapi.KVM_GET_ONE_REG, (uapi.ONE_REG_IDS[reg], 0), task=cpu.task)
         return ret[1] if isinstance(ret, tuple) else 0
 
-    def set_one_reg(self, reg: str, value: int) -> int:
-        return self.ioctl(self.vcpu_fd, uapi.KVM_SET_ONE_REG, (uapi.ONE_REG_IDS[reg], value))
+    def set_one_reg(self, cpu: CPUState, reg: str, value: int) -> int:
+        return self.ioctl(cpu.fd, uapi.KVM_SET_ONE_REG, (uapi.ONE_REG_IDS[reg], value),
+                          task=cpu.task)
 
     # --- exits of the other designs -------------------------------------------------------
-    def on_arm_sea(self, sea) -> None:
+    def on_arm_sea(self, cpu: CPUState, sea) -> None:
         """KVM_EXIT_ARM_SEA: record a CPER at gpa (when valid) and inject ext_dabt."""
         if sea.gpa_valid:
             if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, sea.gpa):
                 self.error_report("failed to record the error")
                 self.abort()
-        self.set_vcpu_events(ext_dabt_pending=1)
+        self.set_vcpu_events(cpu, ext_dabt_pending=1)
 
-    def on_serror_exit_2017(self, exit_) -> None:
+    def on_serror_exit_2017(self, cpu: CPUState, exit_) -> None:
         """The 2017 design: a guest CPER at the exit's address and a virtual SError whose
         syndrome is the exit's ESR_EL2 ISS."""
         if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, exit_.address):
             self.error_report("failed to record the error")
             self.abort()
-        self.set_vcpu_events(serror_pending=1, serror_has_esr=1,
+        self.set_vcpu_events(cpu, serror_pending=1, serror_has_esr=1,
                              serror_esr=exit_.syndrome_info & uapi.ESR_ELX_ISS_MASK)
 
-    def set_vcpu_events(self, **fields) -> int:
+    def set_vcpu_events(self, cpu: CPUState, **fields) -> int:
         """KVM_SET_VCPU_EVENTS with the given members (the rest zero)."""
         ev = uapi.KvmVcpuEvents(**{"serror_pending": 0, "serror_has_esr": 0, "ext_dabt_pending": 0,
                                    "pad": bytes(5), "serror_esr": 0, "reserved": bytes(48), **fields})
-        return self.ioctl(self.vcpu_fd, uapi.KVM_SET_VCPU_EVENTS, ev.encode())
+        return self.ioctl(cpu.fd, uapi.KVM_SET_VCPU_EVENTS, ev.encode(), task=cpu.task)
 
     # --- QMP -----------------------------------------------------------------------------------
     def inject_ghes_v2_error(self, cper_b64: str) -> dict:

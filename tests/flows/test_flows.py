@@ -1,0 +1,245 @@
+"""The whole stack (hw, EL3 firmware, host kernel, KVM, VMM, guest kernel, processes) on the
+flows of the kernel/KVM/VMM issue, under the four policies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from rasflow import run
+from rasflow.formats.linux import kvm as uapi
+from rasflow.formats.linux.errno import EINVAL
+from rasflow.scenario import builtin_names, load_scenario, parse_scenario
+from rasflow.scenario.outcome import _addresses
+
+UER_DFSC_11 = 0xC11  # ISS: AET = UER (0b011 << 10), DFSC = 0x11 (SError)
+
+
+def flow(name_or_text: str, policy: str | None = None, **machine):
+    sc = (load_scenario(name_or_text) if "\n" not in name_or_text
+          else parse_scenario(name_or_text, "test.toml"))
+    if machine:
+        sc = dataclasses.replace(sc, machine=dataclasses.replace(sc.machine, **machine))
+    return run(sc, policy=policy)
+
+
+def events(r, name, component=None):
+    return [e for e in r.events if e.name == name and (component is None or e.component == component)]
+
+
+def addresses(records):
+    return sorted(a for rec in records for a in _addresses(rec))
+
+
+# --- the reference flow ------------------------------------------------------------------
+
+def test_guest_ue_upstream_reference_flow():
+    r = flow("guest-ue-ar")
+    o = r.outcome.to_dict()
+    sysm = r.system
+    vmm = sysm.vmms["vm0"]
+    assert o["host"] == "running" and o["vms"] == {"vm0": "running"}
+    assert o["processes"]["vm0:app"] == "killed"
+    # the host logs a recoverable memory CPER at the host PA of the page
+    inject = events(r, "inject")[0].fields["pa"]
+    assert addresses(o["cper"]["host"]) == [inject]
+    assert o["cper"]["host"][0]["block"]["error_severity_name"] == "recoverable"
+    # SIGBUS AR with si_addr = the HVA reaches the VMM's vCPU thread
+    vmm_sig = next(s for s in o["signals"] if s["target"] == "vmm:vm0")
+    assert vmm_sig["si_code"] == "BUS_MCEERR_AR"
+    gpa = vmm.hva_to_gpa(vmm_sig["si_addr"])
+    assert gpa == 0x4400_0000  # the guest page of the app's VA (page-aligned si_addr)
+    # the guest logs a memory CPER at the IPA of the page (QEMU records the page address)
+    assert addresses(o["cper"]["vm0"]) == [gpa]
+    assert sysm.guests["vm0"].machine.stage2.gpa_to_hva(gpa) == vmm_sig["si_addr"]
+    # the guest kernel sends SIGBUS AR to the process at its guest VA
+    app_sig = next(s for s in o["signals"] if s["target"] == "vm0:app")
+    assert (app_sig["si_code"], app_sig["si_addr"]) == ("BUS_MCEERR_AR", 0x1000_0000)
+    assert "Memory failure: 0x44000: recovery action for dirty LRU page: Recovered" in o["dmesg"]["vm0"]
+    assert o["exposed"] == [] and r.passed
+
+
+def test_second_error_before_the_guest_acks_is_qemus_abort():
+    r = flow("unacked-second-error")
+    o = r.outcome.to_dict()
+    assert "OSPM does not acknowledge previous error, so can not record CPER for current error anymore" \
+        in o["vmm_log"]["vm0"]
+    assert "failed to record the error" in o["vmm_log"]["vm0"]
+    assert o["vms"]["vm0"] == "stopped" and o["processes"]["vmm:vm0"] == "killed"
+    assert o["host"] == "running" and r.passed
+
+
+# --- the other designs -------------------------------------------------------------------
+
+def test_kvm_serror_exit_exposes_esr_el2_and_panics_the_guest():
+    r = flow("guest-ue-ar", "kvm-serror-exit")
+    o = r.outcome.to_dict()
+    raw = events(r, "kvm_exit")[0].fields["esr"]
+    to_vmm = events(r, "kvm_exit_to_vmm")[0].fields
+    assert to_vmm["reason"] == "KVM_EXIT_EXCEPTION"
+    assert {"what": "ESR_EL2", "to": "vmm:vm0"} in o["exposed"]
+    assert {"what": "ESR_EL2", "to": "guest:vm0"} in o["exposed"]
+    # the vSError carries the host's data-abort ISS: not a RAS SError syndrome -> guest panic
+    vserror = next(e for e in events(r, "exception_entry") if e.fields.get("virtual"))
+    assert vserror.fields["esr"] == 0x2F << 26 | 1 << 25 | (raw & 0x1FF_FFFF)
+    assert o["vms"]["vm0"] == "panic" and o["processes"]["vm0:app"] == "running"
+
+
+def test_kvm_serror_exit_address_of_an_serror_is_not_the_errors():
+    r = flow("guest-serror-esb", "kvm-serror-exit")
+    o = r.outcome.to_dict()
+    device_pa = events(r, "device_error")[0].fields["pa"]
+    recorded = addresses(o["cper"]["vmm:vm0"])
+    assert recorded and device_pa not in recorded  # FAR/HPFAR are not written by an SError
+    assert {"what": "ESR_EL2", "to": "vmm:vm0"} in o["exposed"]
+
+
+def test_kvm_serror_exit_does_not_serve_non_vm_processes():
+    from rasflow.policy import POLICIES
+    assert not POLICIES["kvm-serror-exit"].serves_non_vm and POLICIES["upstream"].serves_non_vm
+    r = flow("host-process-ue", "kvm-serror-exit")  # no VM: the host path is the upstream one
+    assert r.outcome.processes["host:db"] == "killed"
+
+
+def test_sea_to_user_exit_with_masked_esr_and_ext_dabt_injection():
+    r = flow("guest-ue-ar", "sea-to-user", firmware_first=False)  # host APEI cannot claim it
+    o = r.outcome.to_dict()
+    payload = events(r, "kvm_exit_to_vmm")[0].fields["payload"]
+    raw = events(r, "kvm_exit")[0].fields["esr"]
+    sea = uapi.KvmExitArmSea(**{k: v for k, v in payload.items() if k in ("flags", "esr", "gva", "gpa")})
+    assert events(r, "kvm_exit_to_vmm")[0].fields["reason"] == "KVM_EXIT_ARM_SEA"
+    assert sea.esr == raw & (0xFC00_0000 | 1 << 25 | 0x7 << 8 | 1 << 6 | 0x3F | 3 << 11)
+    assert sea.gva_valid and sea.gva == 0x1000_0040 and sea.gpa_valid
+    ioctl = next(e for e in events(r, "kvm_vcpu_ioctl") if e.fields["cmd"] == "KVM_SET_VCPU_EVENTS")
+    assert ioctl.fields["arg"]["ext_dabt_pending"] == 1 and ioctl.fields["ret"] == 0
+    assert addresses(o["cper"]["vm0"]) == [sea.gpa]
+    assert o["processes"]["vm0:app"] == "killed" and o["vms"]["vm0"] == "running"
+    assert o["exposed"] == []
+
+
+def test_delegated_agent_gets_the_syndrome_and_kills_the_process():
+    r = flow("guest-ue-ar", "delegated")
+    o = r.outcome.to_dict()
+    assert events(r, "kvm_delegate")
+    entry = [e for e in events(r, "exception_entry") if e.fields["el"] == 1][0]
+    assert entry.fields["esr"] >> 26 == 0x24 and entry.fields["far"] == 0x1000_0040
+    assert o["processes"]["vm0:app"] == "killed" and o["vms"]["vm0"] == "running"
+
+
+# --- guest SError with a syndrome chosen by the VMM ----------------------------------------
+
+def test_user_chosen_vserror_syndrome_reaches_guest_esr_el1():
+    r = flow("guest-serror-user-esr")
+    entry = next(e for e in r.events if e.name == "kvm_entry" and "vsesr_el2" in e.fields)
+    assert entry.fields["vsesr_el2"] == UER_DFSC_11
+    taken = next(e for e in events(r, "exception_entry") if e.fields.get("virtual"))
+    assert taken.fields["esr"] == 0x2F << 26 | 1 << 25 | UER_DFSC_11
+    assert "SError Interrupt on CPU0, code 0x00000000be000c11 -- SError" in r.outcome.dmesg["vm0"]
+    assert r.passed
+
+
+@pytest.mark.parametrize("ras,esr,want", [(True, UER_DFSC_11, 0), (True, 1 << 25 | UER_DFSC_11, -EINVAL),
+                                          (False, UER_DFSC_11, -EINVAL)])
+def test_set_vcpu_events_validation(ras, esr, want):
+    sc = load_scenario("guest-serror-user-esr")
+    sc = dataclasses.replace(sc, vms=(dataclasses.replace(sc.vms[0], ras=ras),),
+                             faults=(dataclasses.replace(sc.faults[0], esr=esr),))
+    r = run(sc)
+    ioctl = next(e for e in events(r, "kvm_vcpu_ioctl") if e.fields["cmd"] == "KVM_SET_VCPU_EVENTS")
+    assert ioctl.fields["ret"] == want
+    assert r.outcome.vms["vm0"] == ("panic" if want == 0 else "running")
+
+
+# --- host processes ----------------------------------------------------------------------
+
+SHARED = """
+duration = "1ms"
+[host]
+early_kill = {early}
+[[host.processes]]
+name = "db"
+page = "anon_dirty"
+cpu = 0
+program = [["store", 0x10000040, 1], ["sleep", "2us"], ["load", 0x10000040], ["sleep", "5us"]]
+[[host.processes]]
+name = "peer"
+share = "db"
+cpu = 1
+program = [["load", 0x10000040], ["sleep", "20us"]]
+[[faults]]
+at = "1us"
+kind = "memory-ue"
+target = "host:db:0x10000040"
+consume = "none"
+"""
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_host_process_ue_ar_to_it_alone_ao_to_sharer_only_with_early_kill(early):
+    r = flow(SHARED.format(early=str(early).lower()))
+    sig = {(s["target"], s["si_code"]) for s in r.outcome.signals}
+    assert ("host:db", "BUS_MCEERR_AR") in sig
+    assert (("host:peer", "BUS_MCEERR_AO") in sig) == early
+    assert r.outcome.processes["host:peer"] == ("killed" if early else "running")
+    assert r.outcome.host == "running"
+
+
+# --- the other kinds of error -------------------------------------------------------------
+
+def test_patrol_scrub_action_optional():
+    r = flow("patrol-scrub-ao")
+    assert [(s["target"], s["si_code"]) for s in r.outcome.signals] == [("host:db", "BUS_MCEERR_AO")]
+    assert r.passed and flow("patrol-scrub-ao-late").passed
+
+
+def test_corrected_error_via_polled_ghes_interrupts_nobody():
+    r = flow("corrected-polled")
+    o = r.outcome.to_dict()
+    assert o["signals"] == [] and len(o["cper"]["host"]) == 1
+    assert any("It has been corrected by h/w and requires no further action" in line
+               for line in o["dmesg"]["host"])
+    assert all(e.fields["el"] != 2 or e.fields["exception"] != "sync" for e in events(r, "exception_entry"))
+
+
+def test_fatal_error_panics_the_host_with_the_kernels_message():
+    r = flow("fatal-uc")
+    log = r.outcome.dmesg["host"]
+    assert any(line.startswith("SError Interrupt on CPU0, code 0x") for line in log)
+    assert log[-1] == "Kernel panic - not syncing: Asynchronous SError Interrupt"
+    assert r.outcome.host == "panic" and r.outcome.vms == {"vm0": "stopped"}
+
+
+def test_kernel_page_ue_panics():
+    r = flow("kernel-page-ue")
+    assert r.outcome.host == "panic"
+    assert "Kernel panic - not syncing: Fatal exception" in r.outcome.dmesg["host"]
+
+
+def test_cache_error_with_pa_goes_to_memory_failure_at_that_pa():
+    r = flow("cache-error-pa")
+    mf = events(r, "memory_failure", "host")
+    assert [e.fields["pfn"] for e in mf] == [0x60000000 >> 12]
+
+
+def test_tlb_error_is_logged_as_unhandled_processor_error_type():
+    r = flow("tlb-error")
+    assert "[Firmware Warn]: GHES: Unhandled processor error type 0x04: TLB error" in r.outcome.dmesg["host"]
+    assert not events(r, "memory_failure")
+
+
+def test_vmm_memory_ue_kills_the_vmm():
+    r = flow("vmm-memory-ue")
+    assert r.outcome.vms["vm0"] == "stopped" and r.outcome.host == "running" and r.passed
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_passes_its_expectations(name):
+    r = run(name)
+    assert r.passed, [v for v in r.verdicts if not v[3]]
+
+
+def test_runs_are_deterministic():
+    a = run("guest-ue-ar").system.engine.trace.to_jsonl()
+    b = run("guest-ue-ar").system.engine.trace.to_jsonl()
+    assert a == b
