@@ -13,11 +13,14 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("rasflow.commands.run", "main", "run a scenario (default guest-ue-ar): timeline, outcome, verdicts"),
+    "scenarios": ("rasflow.commands.run", "scenarios", "list the built-in scenarios"),
+    "compare": ("rasflow.commands.compare", "main", "the same scenarios under several policies, side by side"),
     "decode": ("rasflow.commands.decode", "main", "decode CPER records, status blocks, ACPI tables or registers"),
     "encode": ("rasflow.commands.encode", "main", "encode our JSON or libcper's JSON back to bytes"),
     "convert": ("rasflow.commands.convert", "main", "convert records between containers (JSON, kernel log, Redfish, rasdaemon, QMP)"),
     "inject": ("rasflow.commands.inject", "main", "inject an error into QEMU (inject-ghes-v2-error) or through EINJ"),
-    "verify": ("rasflow.commands.verify", "main", "verify our rendering against the real Linux kernel (QEMU, BERT)"),
+    "verify": ("rasflow.commands.verify", "main", "verify our rendering against the real Linux kernel (QEMU: BERT, GHES, SEA)"),
 }
 
 

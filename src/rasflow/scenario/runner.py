@@ -96,8 +96,14 @@ def apply_fault(system: System, fault: Fault) -> None:
     """The fault, now: the hardware's injection, and (``consume``) the access that
     consumes it when no process's program does."""
     m, t, kind = system.machine, fault.target, fault.kind
-    system.engine.trace.emit(system.engine.now, "scenario", "fault",
-                             {"kind": kind, "target": str(t)})
+    fields = {"kind": kind, "target": str(t)}
+    if t.kind == "proc":  # where the faulted VA lives, for the verdicts
+        k, task = system.tasks[f"{t.kernel}:{t.process}"]
+        addr = k.user_pa(task, t.addr)
+        fields["va"] = t.addr
+        if addr is not None and k is not system.host:
+            fields["ipa"] = addr
+    system.engine.trace.emit(system.engine.now, "scenario", "fault", fields)
     if kind == "vserror":
         system.vmms[t.kernel].inject_vserror(fault.esr)
         return

@@ -1,0 +1,72 @@
+"""``rasflow compare``: the same scenarios under several policies, one column per policy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from .run import load, user_error
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rasflow compare",
+        description="Run scenarios under several policies and compare the verdicts "
+        "(host alive, VM alive, right process killed, guest address right, raw host data "
+        "exposed, non-VM processes served, time to containment).")
+    p.add_argument("scenarios", nargs="+", help="FILE.toml or built-in NAME")
+    p.add_argument("--policy", default="upstream,kvm-serror-exit,sea-to-user,delegated",
+                   help="comma-separated policies (default: all four)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--markdown", action="store_true", help="Markdown tables")
+    fmt.add_argument("--json", action="store_true", help="JSON")
+    p.add_argument("--html", metavar="F.html", help="the HTML report, the runs side by side")
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
+    from rich.console import Console
+
+    from ..policy import POLICIES
+    from ..report import ReportRun, compare_rich, compare_table, render_html
+    from ..scenario import ScenarioError
+    from ..scenario.compare import ROWS, compare_verdicts
+    from ..scenario.runner import run
+
+    policies = [p.strip() for p in args.policy.split(",") if p.strip()]
+    bad = [p for p in policies if p not in POLICIES]
+    if bad or not policies:
+        return user_error("compare", f"--policy {','.join(bad)!r}: one of {', '.join(POLICIES)}")
+    out, runs = {}, []
+    console = Console()
+    for name in args.scenarios:
+        try:
+            sc = load(name)
+        except ScenarioError as e:
+            return user_error("compare", e)
+        columns = {}
+        for pol in policies:
+            try:
+                r = run(sc, policy=pol)
+            except (ValueError, RuntimeError) as e:
+                return user_error("compare", f"{sc.source or sc.name} under {pol}: {e}")
+            columns[pol] = compare_verdicts(r)
+            runs.append(ReportRun(f"{sc.name} · {pol}", pol, r.events, r.outcome.to_dict(),
+                                  r.verdicts))
+        md, data = compare_table(ROWS, columns)
+        out[sc.name] = data
+        if args.markdown:
+            print(f"### {sc.name}\n\n{md}\n")
+        elif not args.json:
+            console.print(compare_rich(ROWS, columns, title=sc.name))
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+    if args.html:
+        try:
+            Path(args.html).write_text(render_html(runs, title="rasflow compare"))
+        except OSError as e:
+            return user_error("compare", f"{args.html}: {e.strerror}")
+    return 0

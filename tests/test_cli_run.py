@@ -1,0 +1,62 @@
+"""rasflow run / scenarios / compare, end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from rasflow.cli import main
+from rasflow.scenario import builtin_names
+
+
+def test_run_default_is_the_reference_flow(capsys):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "BUS_MCEERR_AR" in out and "guest kernel vm0" in out and "✓" in out
+
+
+def test_run_json_trace_and_html(tmp_path, capsys):
+    trace, html = tmp_path / "t.jsonl", tmp_path / "r.html"
+    assert main(["run", "host-process-ue", "--json", "--trace", str(trace), "--html", str(html)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["outcome"]["processes"]["host:db"] == "killed"
+    assert all(v["ok"] for v in doc["verdicts"])
+    lines = trace.read_text().splitlines()
+    assert len(lines) == doc["outcome"]["trace_events"]
+    assert json.loads(lines[0])["c"] and "<svg" in html.read_text()
+
+
+def test_failed_verdict_is_exit_status_1(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text('duration = "1ms"\n[[host.processes]]\nname = "db"\nprogram = [["load", 0x10000000]]\n'
+                 '[expect]\nhost = "panic"\n')
+    assert main(["run", str(f), "--quiet"]) == 1
+    assert "✗" in capsys.readouterr().out
+
+
+def test_user_errors_are_one_line_and_status_2(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text('[machine]\nram = "4GB"\n')
+    assert main(["run", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"rasflow run: {f}:2: machine.ram:")
+    assert main(["run", "guest-ue-ar", "--policy", "nope"]) == 2
+
+
+def test_scenarios_lists_every_builtin(capsys):
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == builtin_names()
+
+
+def test_compare_shows_the_design_differences(capsys, tmp_path):
+    html = tmp_path / "c.html"
+    assert main(["compare", "guest-ue-ar", "guest-serror-esb", "--json", "--html", str(html)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    v = data["guest-ue-ar"]["values"]
+    assert v["upstream"]["right process killed"] is True and v["upstream"]["guest address right"] is True
+    assert v["kvm-serror-exit"]["raw host data exposed"].startswith("ESR_EL2")
+    assert v["kvm-serror-exit"]["VM alive"] is False
+    assert v["kvm-serror-exit"]["non-VM processes served"] is False
+    assert v["sea-to-user"]["right process killed"] is True
+    assert data["guest-serror-esb"]["values"]["upstream"]["VM alive"] is False
+    assert html.read_text().count("<svg") == 8  # two scenarios x four policies, side by side
