@@ -31,7 +31,7 @@ def test_already_poisoned_with_action_required_kills_the_accessing_process():
     h = Host()
     k = h.kernel
     task = k.spawn("app")
-    task.map(0x7000_1000, PFN)
+    k.map_page(task, 0x7000_1000, PFN)
     k.mf.memory_failure(PFN, 0)
     assert k.mf.memory_failure(PFN, MF_ACTION_REQUIRED) == -EHWPOISON
     assert k.dmesg[-2] == "Memory failure: 0x7e000: Sending SIGBUS to app:1 due to hardware memory corruption"
@@ -42,7 +42,7 @@ def test_already_poisoned_with_action_required_kills_the_accessing_process():
 def test_dirty_anon_page_mapped_by_current_action_required():
     k = Host().kernel
     task = k.spawn("app")
-    task.map(0x7000_0000, PFN)
+    k.map_page(task, 0x7000_0000, PFN)
     k.pages.set(PFN, "anon_dirty")
     assert k.mf.memory_failure(PFN, MF_ACTION_REQUIRED) == 0
     assert k.dmesg[-2:] == [

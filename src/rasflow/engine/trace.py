@@ -36,12 +36,11 @@ class Trace:
         self.count = 0
 
     def emit(self, time: int, component: str, name: str, fields: dict[str, Any]) -> None:
-        ev = TraceEvent(time, component, name, fields)
         self.count += 1
         if self.keep:
-            self.events.append(ev)
+            self.events.append(TraceEvent(time, component, name, fields))
         if self.sink is not None:
-            self.sink.write(ev.to_json() + "\n")
+            self.sink.write(TraceEvent(time, component, name, fields).to_json() + "\n")
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)

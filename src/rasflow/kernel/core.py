@@ -42,6 +42,7 @@ class Kernel(Syscalls, Component):
         self.tasks: dict[int, Task] = {}
         self.current: dict[int, Task | None] = {}
         self.chrdevs: dict = {}
+        self.rmap: dict[int, list[Task]] = {}  # pfn -> tasks whose mm maps it
         self.runqueue: dict[int, list] = {}
         self.this_cpu = 0  # smp_processor_id() of the code running now
         self.cpu_id = getattr(machine, "cpu_id", None) or (lambda pe: pe.index)
@@ -75,6 +76,14 @@ class Kernel(Syscalls, Component):
         self.trace("sched_process_fork", pid=pid, comm=comm, cpu=cpu)
         return task
 
+    def clone_thread(self, leader: Task, comm: str, *, cpu: int) -> Task:
+        """clone(CLONE_VM|CLONE_FILES|CLONE_THREAD): a thread of ``leader``'s process."""
+        t = self.spawn(comm, cpu=cpu)
+        t.mm, t.vmas, t.poisoned, t.files = leader.mm, leader.vmas, leader.poisoned, leader.files
+        t.group = leader.group
+        t.group.append(t)
+        return t
+
     def start_user(self, task: Task, program) -> None:
         """Queue ``task``'s program on its CPU; :meth:`schedule` runs it at EL0."""
         self.runqueue.setdefault(task.cpu, []).append((task, program))
@@ -82,7 +91,7 @@ class Kernel(Syscalls, Component):
     def schedule(self, pe) -> bool:
         """The CPU is ours: run the next queued user program on ``pe`` (False if none)."""
         queue = self.runqueue.get(self.cpu_id(pe))
-        if not queue:
+        if not queue or pe._runner is not None:  # busy: it runs when the current one ends
             return False
         task, program = queue.pop(0)
         if not task.alive:
@@ -91,7 +100,8 @@ class Kernel(Syscalls, Component):
         if self.el == 2 and task.kick is None:  # signal_wake_up(): an IPI to its CPU
             task.kick = lambda: pe.raise_interrupt(IPI_RESCHEDULE)
         self.trace("sched_switch", cpu=task.cpu, next_pid=task.pid, next_comm=task.comm)
-        pe.run(program, self.user_mmu(task), el=0, resume=True)
+        proc = pe.run(program, self.user_mmu(task), el=0, resume=True)
+        proc.callbacks.append(lambda _: self.schedule(pe))  # run to completion, then the next
         return True
 
     def user_mmu(self, task: Task):

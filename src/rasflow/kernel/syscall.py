@@ -75,14 +75,16 @@ class Syscalls:
             self.do_group_exit(task)
 
     def do_group_exit(self, task: Task) -> None:
-        """The task died of a signal (or exited): every thread of its process goes too."""
+        """The task died of a signal (or exited): every thread of its process goes too,
+        and the dead are reaped (release_task: no longer in the task list)."""
         self.trace("do_exit", pid=task.pid, comm=task.comm, sig=task.exit_signal,
                    code=task.exit_code)
-        for t in self.tasks.values():
-            if t is not task and t.alive and t.mm is task.mm and t.mm:
-                t.exit_signal, t.exit_code = task.exit_signal, task.exit_code
-                self.trace("do_exit", pid=t.pid, comm=t.comm, sig=t.exit_signal, code=t.exit_code)
-                self.machine.pes[t.cpu].end_program("killed")
+        self.tasks.pop(task.pid, None)
+        for t in [t for t in task.group if t is not task and t.alive]:
+            t.exit_signal, t.exit_code = task.exit_signal, task.exit_code
+            self.trace("do_exit", pid=t.pid, comm=t.comm, sig=t.exit_signal, code=t.exit_code)
+            self.tasks.pop(t.pid, None)
+            self.machine.pes[t.cpu].end_program("killed")
 
     def sys_mmap_fd(self, task: Task, fd: int):
         """mmap() of a driver's fd (a vCPU's kvm_run page): the shared buffer."""
@@ -126,8 +128,14 @@ class Syscalls:
             pfn = self.pages.alloc(vma.state)
         if pfn is None:
             return None
-        task.mm[page] = pfn
+        self.map_page(task, page, pfn)
         return pfn
+
+    def map_page(self, task: Task, va: int, pfn: int) -> None:
+        """Set the pte and add the mm to the page's reverse map (anon_vma/i_mmap)."""
+        page = va & ~(PAGE_SIZE - 1)
+        task.mm[page] = pfn
+        self.rmap.setdefault(pfn, []).append(task)
 
     def user_pa(self, task: Task, va: int) -> int | None:
         pfn = self.handle_mm_fault(task, va)

@@ -97,7 +97,7 @@ def outcome_of(system) -> Outcome:
         elif name == "ghes_do_proc":
             cper_logs.setdefault(_kernel_of(ev.component), []).append(_decode(f["estatus"]))
         elif name == "cper_record":  # what the VMM wrote into the guest's error source
-            cper_logs.setdefault(ev.component, []).append(f["record"])
+            cper_logs.setdefault(ev.component, []).append(_decode(f["estatus"]))
         elif name == "memory_failure_event":
             pages.setdefault(_kernel_of(ev.component), []).append(
                 {"pfn": f["pfn"], "type": f["type"], "result": f["result"]})

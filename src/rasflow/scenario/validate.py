@@ -49,6 +49,24 @@ def _check_vms(ctx: Ctx, s: Scenario) -> None:
             ctx.error(at + ("ram",), f"VM RAM adds up to {format_size(total)}, more than the "
                                      f"host's {format_size(s.machine.ram)} (machine.ram)")
         _check_processes(ctx, vm.processes, at + ("processes",), vm.vcpus, f"vCPU of {vm.name}")
+    _check_cpu_sharing(ctx, s)
+
+
+def _check_cpu_sharing(ctx: Ctx, s: Scenario) -> None:
+    """A vCPU owns its physical CPU (the model does not time-share a CPU between a guest
+    and anything else): no two vCPUs, and no host process with a program, on one CPU."""
+    owner: dict[int, str] = {}
+    for i, vm in enumerate(s.vms):
+        for v in range(vm.vcpus):
+            cpu = (vm.cpu + v) % s.machine.cpus
+            if cpu in owner:
+                ctx.error(("vms", i, "cpu"), f"vCPU {v} of {vm.name} would run on CPU {cpu}, "
+                                             f"which {owner[cpu]} has (one vCPU per CPU)")
+            owner[cpu] = f"vCPU {v} of {vm.name}"
+    for i, p in enumerate(s.host.processes):
+        if p.program and p.cpu in owner:
+            ctx.error(("host", "processes", i, "cpu"),
+                      f"CPU {p.cpu} runs {owner[p.cpu]}; give the host process another CPU")
 
 
 def _all_ids(s: Scenario) -> list[str]:

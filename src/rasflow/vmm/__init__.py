@@ -71,9 +71,8 @@ class Vmm(Component):
         table) on physical CPU ``cpu + i``; SIGBUS and SIG_IPI handled as QEMU does."""
         t = self.task
         if i:
-            t = self.host.spawn("qemu-system-aar", cpu=(cpu + i) % len(self.host.machine.pes))
-            t.mm, t.vmas, t.poisoned, t.files = (self.task.mm, self.task.vmas,
-                                                 self.task.poisoned, self.task.files)
+            t = self.host.clone_thread(self.task, "qemu-system-aar",
+                                       cpu=(cpu + i) % len(self.host.machine.pes))
         t.handlers.update((SIGBUS, SIGUSR1))
         t.actions[SIGBUS] = lambda info: self.sigbus_handler(info, self.cpus[i])
         t.actions[SIGUSR1] = lambda info: self.sig_ipi_handler(info, self.cpus[i])
@@ -192,10 +191,9 @@ class Vmm(Component):
         """A worker thread (an iothread) sharing our mm, and a heap mapping at ``va``."""
         if self.io_thread is None:
             cpu = (self.task.cpu + 1) % len(self.host.machine.pes)
-            t = self.io_thread = self.host.spawn("qemu-system-aar", cpu=cpu)
             # an iothread blocks SIGBUS (QEMU takes it through signalfd in the main loop):
             # an action-required SIGBUS forced on it kills the process (kvm_on_sigbus)
-            t.mm, t.vmas, t.poisoned = self.task.mm, self.task.vmas, self.task.poisoned
+            self.io_thread = self.host.clone_thread(self.task, "qemu-system-aar", cpu=cpu)
             self.host.sys_mmap(self.task, va, size)
         return self.io_thread
 
@@ -274,8 +272,7 @@ class Vmm(Component):
         self.write_guest(ack_gpa, bytes(8))
         block = self.hw_errors.block_address(source_id)
         self.write_guest(block, data)
-        self.trace("cper_record", source_id=source_id, gpa=block, estatus=data.hex(),
-                   record=cper.decode(data).to_dict())
+        self.trace("cper_record", source_id=source_id, gpa=block, estatus=data)
         return 0
 
     def kvm_inject_arm_sea(self, cpu: CPUState) -> None:

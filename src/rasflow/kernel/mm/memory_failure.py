@@ -87,9 +87,9 @@ class MemoryFailure:
         ar = bool(flags & MF_ACTION_REQUIRED)
         tokill = []
         mms: dict[int, list[Task]] = {}
-        for task in k.tasks.values():
-            if task.mm and task.alive:
-                mms.setdefault(id(task.mm), []).append(task)
+        for mapper in k.rmap.pop(pfn, ()):  # rmap_walk: the processes mapping the page
+            if mapper.mm and mapper.alive:
+                mms.setdefault(id(mapper.mm), [t for t in mapper.group if t.alive])
         for threads in mms.values():
             leader = threads[0]
             va = leader.vma_address(pfn)

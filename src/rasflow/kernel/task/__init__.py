@@ -56,6 +56,10 @@ class Task:
     cpu: int = 0
     poisoned: set[int] = field(default_factory=set)  # VA pages whose pte is a hwpoison entry
     kick: Callable[[], Any] | None = None  # set while in guest mode: kvm_vcpu_kick()
+    group: list[Task] = field(default_factory=list)  # the thread group (shares mm, files)
+
+    def __post_init__(self) -> None:
+        self.group.append(self)
 
     @property
     def alive(self) -> bool:
@@ -63,11 +67,6 @@ class Task:
 
     def find_vma(self, va: int) -> Vma | None:
         return next((v for v in self.vmas if v.start <= va < v.end), None)
-
-    def map(self, va: int, pfn: int) -> None:
-        """Map one user page (the mm's page tables, as far as rmap needs them)."""
-        assert self.mm is not None
-        self.mm[va & ~(PAGE_SIZE - 1)] = pfn
 
     def vma_address(self, pfn: int) -> int | None:
         """page_address_in_vma(): the user VA this task maps ``pfn`` at, or None."""
