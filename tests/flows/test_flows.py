@@ -243,3 +243,27 @@ def test_runs_are_deterministic():
     a = run("guest-ue-ar").system.engine.trace.to_jsonl()
     b = run("guest-ue-ar").system.engine.trace.to_jsonl()
     assert a == b
+
+
+SDEI = """
+duration = "1ms"
+[machine]
+notifications = ["SEA", "SDEI", "GPIO", "POLLED"]
+[[host.processes]]
+name = "db"
+program = [["loop", 50, [["load", 0x10000000], ["sleep", "200ns"]]]]
+[[faults]]
+at = "1us"
+kind = "tlb"
+target = "cpu:0"
+aet = "UEO"
+"""
+
+
+def test_sdei_notification_reaches_ghes_and_completes():
+    r = flow(SDEI)
+    names = [e.name for e in r.events]
+    i = names.index("sdei_dispatch_event")
+    assert names[i:].index("ghes_sdei_callback") < names[i:].index("sdei_event_complete")
+    assert "[Firmware Warn]: GHES: Unhandled processor error type 0x04: TLB error" in r.outcome.dmesg["host"]
+    assert r.outcome.processes["host:db"] == "running" and r.outcome.host == "running"

@@ -19,6 +19,7 @@ from ..policy import get_policy
 from ..vmm import Vmm
 
 MAX_STEPS = 2_000_000
+SDEI_ENTRY = 0xFFFF_8000_0803_0000  # the host's __sdei_asm_handler
 VHE_HOST = HCR_EL2.encode(RW=1, E2H=1, TGE=1)
 DEVICE_VA_STATE = "device"
 MCE_KILL = {"default": MceKill(), "early": MceKill(process=True, early=True),
@@ -44,6 +45,9 @@ class System:
         self.host = Kernel(self.machine, el=2, name="host", tables=self.platform.tables(),
                            reserved=(self.platform.region,), sysctl=_sysctl(early_kill, recovery))
         self.kvm = Kvm(self.host)
+        if self.fw is not None and self.host.ghes is not None:  # sdei_register_ghes + enable
+            for event in self.host.ghes.sdei:
+                self.fw.sdei_event_register(event, 2, SDEI_ENTRY)
         self.vmms: dict[str, Vmm] = {}
         self.guests: dict[str, Kernel] = {}
         self.tasks: dict[str, tuple[Kernel, Any]] = {}

@@ -192,6 +192,7 @@ class GhesDriver:
         self.ghes: list[Ghes] = []
         self.ghes_sea: list[Ghes] = []
         self.other: dict[str, list[Ghes]] = {}
+        self.sdei: dict[int, Ghes] = {}  # SDEI event number -> its source
         self.llist: list[tuple[Ghes, bytes]] = []
         self.estatus_cache = EstatusCache()
         self.seqno = 0
@@ -206,7 +207,9 @@ class GhesDriver:
             self.ghes_sea.append(ghes)
         elif n == "POLLED":
             k.engine.schedule(generic.notify_poll_interval * 1_000_000, ghes.ghes_poll_func)
-        elif n in ("GSIV", "GPIO", "EXTERNAL", "SOFTWARE_DELEGATED"):
+        elif n == "SOFTWARE_DELEGATED":  # apei_sdei_register_ghes(): the event number
+            self.sdei[generic.notify_vector] = ghes
+        elif n in ("GSIV", "GPIO", "EXTERNAL"):
             self.other.setdefault(n, []).append(ghes)
         else:
             k.printk(f"{GHES_PFX}Unknown notification type: {generic.notify_type} "
@@ -225,6 +228,17 @@ class GhesDriver:
                 ret = 0
         self.kernel.trace("ghes_notify_sea", rc=ret, queued=len(self.llist))
         return ret
+
+    def ghes_sdei_callback(self, event: int) -> bool:
+        """__ghes_sdei_callback(): the NMI-like path for the event's source; True if a
+        block was queued for irq_work."""
+        ghes = self.sdei.get(event)
+        if ghes is None:
+            return False
+        before = len(self.llist)
+        rc = ghes.ghes_in_nmi_queue_one_entry()
+        self.kernel.trace("ghes_sdei_callback", event=event, source_id=ghes.source_id, rc=rc)
+        return len(self.llist) > before
 
     def ghes_irq(self, intid: int) -> bool:
         """ghes_irq_func (GSIV) / ghes_notify_hed (GPIO, via the GED event): ghes_proc on

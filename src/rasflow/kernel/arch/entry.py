@@ -16,6 +16,7 @@ from ..task import SigInfo, force_sig_info, get_signal
 ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR = 0x24, 0x25
 ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR = 0x20, 0x21
 ESR_ELx_EC_SVC64 = 0x15
+SDEI_EVENT_COMPLETE = 0x25  # SDEI function number (in the SMC immediate: no GPRs here)
 ESR_ELx_FnV = 1 << 10
 FSC_SEA = (0x10, 0x14, 0x15, 0x16, 0x17, 0x13)  # SEA and SEA on table walk, levels -1..3
 FSC_SECC = (0x18, 0x1C, 0x1D, 0x1E, 0x1F, 0x1B)
@@ -115,6 +116,17 @@ class ArchEntry:
             self.exit_to_user_mode(pe)
         elif not k.machine.halted:
             pe.eret()
+
+    # --- SDEI ----------------------------------------------------------------------------------
+    def on_sdei_event(self, pe, event: int, arg: int, elr: int, spsr: int) -> None:
+        """The SDEI entry (__sdei_asm_handler -> sdei_event_handler): the registered
+        callback, then SDEI_EVENT_COMPLETE by SMC; the queued irq_work runs after."""
+        k = self.kernel
+        k.this_cpu = k.cpu_id(pe)
+        queued = k.ghes.ghes_sdei_callback(event) if k.ghes is not None else False
+        if queued:
+            k.engine.process(k.ghes.ghes_proc_in_irq(k.cpu_id(pe)), name=f"{k.name}:irq_work")
+        pe.smc(SDEI_EVENT_COMPLETE)
 
     # --- SError ----------------------------------------------------------------------------
     def do_serror(self, pe, exc) -> None:
