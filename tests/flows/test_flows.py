@@ -267,3 +267,33 @@ def test_sdei_notification_reaches_ghes_and_completes():
     assert names[i:].index("ghes_sdei_callback") < names[i:].index("sdei_event_complete")
     assert "[Firmware Warn]: GHES: Unhandled processor error type 0x04: TLB error" in r.outcome.dmesg["host"]
     assert r.outcome.processes["host:db"] == "running" and r.outcome.host == "running"
+
+
+def test_qmp_inject_ghes_v2_error_reaches_the_guest_through_the_ged():
+    import base64
+
+    from rasflow.formats import cper
+    from rasflow.formats.cper.memory import CPER_MEM_VALID_PA, CperSecMemErr
+    from rasflow.scenario.system import System
+
+    s = System(cpus=2)
+    s.add_vm("vm0")
+    s.add_process("vm0", "app", program=(("loop", 100, (("load", 0x1000_0000), ("sleep", 100))),))
+    est = cper.build_estatus([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA,
+                                            physical_addr=0x5000_0000)], error_severity=2)
+    payload = base64.b64encode(est.encode()).decode()
+    replies = []
+    vmm = s.vmms["vm0"]
+    s.engine.schedule(3000, lambda: replies.append(vmm.inject_ghes_v2_error(payload)))
+    s.engine.schedule(4000, lambda: replies.append(vmm.inject_ghes_v2_error("not base64!")))
+    s.start()
+    s.run(until=100_000)
+    assert replies[0] == {"return": {}} and "invalid base64" in replies[1]["error"]["desc"]
+    virq = next(e for e in s.engine.trace if e.name == "exception_entry" and e.fields.get("virtual"))
+    assert (virq.fields["el"], virq.fields["exception"], virq.fields["intid"]) == (1, "irq", 41)
+    log = s.guests["vm0"].dmesg
+    assert "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 1" in log
+    assert "{1}[Hardware Error]:   physical_address: 0x0000000050000000" in log
+    # the guest acked: a second record can be written
+    assert vmm.read_guest_u64(vmm.hw_errors.read_ack_register_slot(1)) == 1
+    assert s.tasks["vm0:app"][1].alive

@@ -95,3 +95,22 @@ def test_vesb_defers_virtual_serror_into_vdisr_read_as_disr_el1(make_machine):
     assert (vdisr["A"], vdisr["AET"], vdisr["DFSC"]) == (1, 3, 0x11)
     assert not pe.regs["HCR_EL2"] & arch.HCR_VSE
     assert pe.read_sysreg("DISR_EL1") == pe.regs["VDISR_EL2"] and pe.regs["DISR_EL1"] == 0
+
+
+def test_virtual_irq_taken_at_el1_unless_masked(make_machine):
+    """HCR_EL2.VI (IMO=1, TGE=0) is a virtual IRQ for EL1: masked by PSTATE.I, taken to the
+    IRQ vector with the INTID the vGIC presents (ICV_IAR1_EL1), clearing VI."""
+    m, pe = guest_machine(make_machine)
+    guest = Recorder("eret")
+    pe.install(1, guest)
+    at_el(pe, 0)
+    pe.virq = 41
+    pe.daifset("I")
+    pe.regs["HCR_EL2"] |= arch.HCR_VI
+    pe.execute(("esb",))
+    assert guest.entries == [] and pe.regs["HCR_EL2"] & arch.HCR_VI
+    pe.daifclr("I")  # unmasked: taken at once
+    e = guest.entries[0]
+    assert (e.target_el, e.kind, e.vector_offset) == (1, "irq", 0x480)
+    assert pe.acknowledge_interrupt(fiq=False) == 41
+    assert not pe.regs["HCR_EL2"] & arch.HCR_VI

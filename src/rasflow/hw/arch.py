@@ -45,6 +45,7 @@ SCR_IRQ, SCR_FIQ = bit(SCR_EL3, "IRQ"), bit(SCR_EL3, "FIQ")
 HCR_AMO, HCR_IMO, HCR_FMO = bit(HCR_EL2, "AMO"), bit(HCR_EL2, "IMO"), bit(HCR_EL2, "FMO")
 HCR_TGE, HCR_E2H, HCR_TEA = bit(HCR_EL2, "TGE"), bit(HCR_EL2, "E2H"), bit(HCR_EL2, "TEA")
 HCR_VSE, HCR_TSC = bit(HCR_EL2, "VSE"), bit(HCR_EL2, "TSC")
+HCR_VI = bit(HCR_EL2, "VI")
 SCTLR_IESB = bit(SCTLR_ELx, "IESB")
 ISR_A, ISR_I, ISR_F = bit(ISR_EL1, "A"), bit(ISR_EL1, "I"), bit(ISR_EL1, "F")
 

@@ -353,7 +353,7 @@ class PE(SErrorMixin, ProgramMixin, Component):
         to_el = ps.el
         if self._resume is not None:
             self._resume_check()
-        if self._serror is not None or self._irqs or regs["HCR_EL2"] & arch.HCR_VSE:
+        if self._serror is not None or self._irqs or regs["HCR_EL2"] & (arch.HCR_VSE | arch.HCR_VI):
             self._check_async()
         if legal and to_el >= 1 and ps.el == to_el and self.pc == elr:
             self._enter_vector(to_el, elr)

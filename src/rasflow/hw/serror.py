@@ -30,6 +30,9 @@ from .arch import (
     AET,
     ESR_IESB,
     ESR_SERROR,
+    HCR_IMO,
+    HCR_TGE,
+    HCR_VI,
     HCR_VSE,
     ISS_MASK,
     SPSR_A,
@@ -68,6 +71,7 @@ class SErrorMixin:
         self._wake = None  # an Event a sleeping program waits on
         self._resume = None  # (el, entry, end, Event) while a program waits to be returned to
         self._ended = None  # end_program() called while the program was still running
+        self.virq = 0  # the INTID a virtual IRQ (HCR_EL2.VI) delivers
 
     # --- physical SError ------------------------------------------------------------
     @property
@@ -191,6 +195,20 @@ class SErrorMixin:
         regs["HCR_EL2"] &= ~HCR_VSE
         self.take_exception(1, "serror", esr, return_address=self.pc, virtual=True)
 
+    # --- virtual IRQ (the hypervisor's vGIC list register, reduced to one INTID) --------
+    def _virq_takeable(self) -> bool:
+        ps, regs = self.pstate, self.regs
+        hcr = regs["HCR_EL2"]
+        return (ps.el < 2 and bool(hcr & HCR_VI) and bool(hcr & HCR_IMO) and not hcr & HCR_TGE
+                and not ps.daif & SPSR_I and self.el2_enabled())
+
+    def _take_virq(self) -> None:
+        """A virtual IRQ to EL1 (HCR_EL2.VI with IMO=1, TGE=0, PSTATE.I=0); the INTID the
+        guest's ICV_IAR1_EL1 read returns is ``virq``. Taking it clears VI."""
+        self.regs["HCR_EL2"] &= ~HCR_VI
+        self.active_interrupts.append((self.virq, False))
+        self.take_exception(1, "irq", None, return_address=self.pc, virtual=True, intid=self.virq)
+
     # --- physical IRQ / FIQ ------------------------------------------------------------
     def raise_interrupt(self, intid: int, *, fiq: bool = False) -> None:
         """Assert a physical interrupt (FIQ: Group 0, e.g. a RAS interrupt to EL3)."""
@@ -223,7 +241,8 @@ class SErrorMixin:
 
     # --- taking whatever is pending -----------------------------------------------------
     def async_pending(self) -> bool:
-        return bool(self._serror is not None or self._irqs or self.regs["HCR_EL2"] & HCR_VSE)
+        return bool(self._serror is not None or self._irqs
+                    or self.regs["HCR_EL2"] & (HCR_VSE | HCR_VI))
 
     def _check_async(self, *, serror_only: bool = False) -> bool:
         """TakeUnmaskedSErrorInterrupts (and, unless ``serror_only``, IRQ/FIQ): take the
@@ -237,7 +256,12 @@ class SErrorMixin:
         if self._vserror_takeable():
             self._take_vserror()
             return True
-        if serror_only or not self._irqs:
+        if serror_only:
+            return False
+        if self._virq_takeable():
+            self._take_virq()
+            return True
+        if not self._irqs:
             return False
         item = self._interrupt_takeable()
         if item is None:

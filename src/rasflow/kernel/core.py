@@ -11,6 +11,7 @@ RSDP/XSDT), and keeps its log. Every printk is also one ``printk`` trace event.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from ..engine import Component
@@ -43,7 +44,7 @@ class Kernel(Syscalls, Component):
         self.current: dict[int, Task | None] = {}
         self.chrdevs: dict = {}
         self.rmap: dict[int, list[Task]] = {}  # pfn -> tasks whose mm maps it
-        self.runqueue: dict[int, list] = {}
+        self.runqueue: dict[int, deque] = {}
         self.this_cpu = 0  # smp_processor_id() of the code running now
         self.cpu_id = getattr(machine, "cpu_id", None) or (lambda pe: pe.index)
         self._next_pid = 1
@@ -86,14 +87,14 @@ class Kernel(Syscalls, Component):
 
     def start_user(self, task: Task, program) -> None:
         """Queue ``task``'s program on its CPU; :meth:`schedule` runs it at EL0."""
-        self.runqueue.setdefault(task.cpu, []).append((task, program))
+        self.runqueue.setdefault(task.cpu, deque()).append((task, program))
 
     def schedule(self, pe) -> bool:
         """The CPU is ours: run the next queued user program on ``pe`` (False if none)."""
         queue = self.runqueue.get(self.cpu_id(pe))
         if not queue or pe._runner is not None:  # busy: it runs when the current one ends
             return False
-        task, program = queue.pop(0)
+        task, program = queue.popleft()
         if not task.alive:
             return self.schedule(pe)
         self.current[task.cpu] = task

@@ -14,6 +14,7 @@ from ..policy import Policy, get_policy
 from .mmu import GuestMemory, Memslot, Stage2
 from .vcpu import KvmVcpu
 
+GED_INTID = 32 + 9  # QEMU virt's Generic Event Device (VIRT_ACPI_GED): the guest's HED interrupt
 CAPS = {uapi.KVM_CAP_VCPU_EVENTS: 1, uapi.KVM_CAP_ARM_INJECT_EXT_DABT: 1,
         uapi.KVM_CAP_ARM_NISV_TO_USER: 1}
 
@@ -103,11 +104,28 @@ class KvmVm:
                 ret = -EINVAL
         elif cmd == uapi.KVM_CHECK_EXTENSION:
             ret = k.check_extension(arg)
+        elif cmd == uapi.KVM_IRQ_LINE:
+            line = uapi.KvmIrqLevel.decode(arg)
+            decoded = line.to_dict()
+            ret = self.kvm_vm_ioctl_irq_line(line.irq, line.level)
         else:
             ret = -ENOTTY
         k.trace("kvm_vm_ioctl", vm=self.name, cmd=uapi.IOCTLS.get(cmd, hex(cmd)),
                 arg=decoded if decoded is not None else arg, ret=ret)
         return ret
+
+
+    def kvm_vm_ioctl_irq_line(self, irq: int, level: int) -> int:
+        """An SPI for the vGIC (type 1; SPIs go to vCPU 0 here): pending until the guest
+        takes it; a running vCPU is kicked so the next entry presents it (HCR_EL2.VI)."""
+        if irq >> 24 != uapi.KVM_ARM_IRQ_TYPE_SPI or not 32 <= irq & 0xFFFF < 1020:
+            return -EINVAL
+        if level and self.vcpus:
+            vcpu = self.vcpus[0]
+            vcpu.pending_virq.append(irq & 0xFFFF)
+            if vcpu.task.kick is not None:
+                vcpu.kvm_vcpu_kick()
+        return 0
 
 
 class VcpuFile:
@@ -183,6 +201,7 @@ class VmView:
         self.memory = GuestMemory(vm.stage2)
         self.stage2 = vm.stage2
         self.ras = vm.guest_ras
+        self.ged_intid = GED_INTID
         self.kernel = None  # the guest kernel, once it boots
 
     @property

@@ -13,6 +13,7 @@ from ..hw.arch import SPSR_TABLE, vector_offset
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
 EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
 HCR_VSE = HCR_EL2.encode(VSE=1)
+HCR_VI = HCR_EL2.encode(VI=1)
 SPSR_EL1H_MASKED = SPSR_TABLE[1, 1] | 0x3C0
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
 ESR_EC_DABT_LOW, ESR_EC_DABT_CUR, ESR_EC_HVC64 = 0x24, 0x25, 0x16
@@ -52,6 +53,7 @@ class KvmVcpu:
         self._host_el2 = None
         self._host_hcr = 0
         self.stash: tuple[int, int, int] | None = None  # delegated: ELR, SPSR, ESR of EL2
+        self.pending_virq: list[int] = []  # the vGIC's pending SPIs for this vCPU
 
     def trace(self, name: str, **fields) -> None:
         self.kvm.trace(name, vm=self.vm.name, vcpu=self.index, **fields)
@@ -97,6 +99,9 @@ class KvmVcpu:
             pe.install(1, self.el1_handler)
         for r, v in self.sysregs.items():
             pe.regs[r] = v
+        if self.pending_virq:  # the vGIC list register: HCR_EL2.VI with the INTID
+            self.hcr_el2 |= HCR_VI
+            pe.virq = self.pending_virq[0]
         fields = {"hcr_el2": self.hcr_el2}
         if self.kvm.ras and self.hcr_el2 & HCR_VSE:  # ___activate_traps
             pe.regs["VSESR_EL2"] = self.vsesr_el2
@@ -128,6 +133,9 @@ class KvmVcpu:
             self.sysregs[r] = regs[r]
         if not regs["HCR_EL2"] & HCR_VSE:  # ___deactivate_traps: the guest took it
             self.hcr_el2 &= ~HCR_VSE
+        if self.hcr_el2 & HCR_VI and not regs["HCR_EL2"] & HCR_VI:  # the vIRQ was taken
+            self.hcr_el2 &= ~HCR_VI
+            self.pending_virq.pop(0)
         regs["HCR_EL2"] = self._host_hcr
         pe.install(2, self._host_el2)
         self.task.kick = None

@@ -27,6 +27,7 @@ from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR
 from ..policy import Policy, get_policy
 
 SIGABRT = 6
+GED_INTID = 32 + 9  # QEMU virt: VIRT_ACPI_GED
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
 ACPI_HEST_SRC_ID_SYNC, ACPI_HEST_SRC_ID_QMP = 0, 1
@@ -327,5 +328,13 @@ class Vmm(Component):
             return {"error": {"class": "GenericError", "desc": f"invalid base64: {e}"}}
         if self.ghes_record_cper_errors(data, ACPI_HEST_SRC_ID_QMP):
             return {"error": {"class": "GenericError", "desc": self.log[-1]}}
-        self.trace("acpi_send_event", event="ACPI_GENERIC_ERROR")
+        self.acpi_send_event()
         return {"return": {}}
+
+    def acpi_send_event(self) -> None:
+        """The GED's ACPI_GENERIC_ERROR event: its interrupt line pulsed (KVM_IRQ_LINE); the
+        guest's _EVT method notifies the error device (PNP0C33: the HED)."""
+        self.trace("acpi_send_event", event="ACPI_GENERIC_ERROR")
+        for level in (1, 0):
+            line = uapi.KvmIrqLevel(irq=uapi.KVM_ARM_IRQ_TYPE_SPI << 24 | GED_INTID, level=level)
+            self.ioctl(self.vm_fd, uapi.KVM_IRQ_LINE, line.encode())

@@ -47,6 +47,7 @@ KVM_CREATE_VM = _IO(KVMIO, 0x01)
 KVM_CHECK_EXTENSION = _IO(KVMIO, 0x03)
 KVM_GET_VCPU_MMAP_SIZE = _IO(KVMIO, 0x04)
 KVM_CREATE_VCPU = _IO(KVMIO, 0x41)
+KVM_IRQ_LINE = _IOW(KVMIO, 0x61, 8)
 KVM_SET_USER_MEMORY_REGION = _IOW(KVMIO, 0x46, KVM_USERSPACE_MEMORY_REGION_SIZE)
 KVM_RUN = _IO(KVMIO, 0x80)
 KVM_ARM_VCPU_INIT = _IOW(KVMIO, 0xAE, KVM_VCPU_INIT_SIZE)
@@ -60,6 +61,7 @@ IOCTLS = {
     KVM_CREATE_VM: "KVM_CREATE_VM",
     KVM_GET_VCPU_MMAP_SIZE: "KVM_GET_VCPU_MMAP_SIZE",
     KVM_CREATE_VCPU: "KVM_CREATE_VCPU",
+    KVM_IRQ_LINE: "KVM_IRQ_LINE",
     KVM_SET_USER_MEMORY_REGION: "KVM_SET_USER_MEMORY_REGION",
     KVM_ARM_VCPU_INIT: "KVM_ARM_VCPU_INIT",
     KVM_CHECK_EXTENSION: "KVM_CHECK_EXTENSION",
@@ -276,6 +278,18 @@ class KvmVcpuInit:
 
     target: u32
     features: Bytes[28]
+
+
+@layout
+class KvmIrqLevel:
+    """struct kvm_irq_level: KVM_IRQ_LINE's argument; on arm64 ``irq`` is
+    type << 24 | vcpu << 16 | number (type 1: an SPI, number = its INTID)."""
+
+    irq: u32
+    level: u32
+
+
+KVM_ARM_IRQ_TYPE_SPI = 1
 
 
 @layout

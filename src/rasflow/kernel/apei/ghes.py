@@ -244,9 +244,10 @@ class GhesDriver:
         """ghes_irq_func (GSIV) / ghes_notify_hed (GPIO, via the GED event): ghes_proc on
         every source bound to ``intid``."""
         hit = False
+        hed = getattr(self.kernel.machine, "ged_intid", None)  # the GED: acpi_hed_notify
         for n in ("GSIV", "GPIO", "EXTERNAL"):
             for ghes in self.other.get(n, ()):
-                if ghes.generic.notify_vector == intid:
+                if ghes.generic.notify_vector == intid or (n == "GPIO" and intid == hed):
                     ghes.ghes_proc()
                     hit = True
         return hit
