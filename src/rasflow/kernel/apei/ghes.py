@@ -19,6 +19,7 @@ from ...formats.cper import arm as carm
 from ...formats.cper import guids
 from ...formats.cper import memory as cmem
 from ...formats.cper import names as cn
+from ...formats.cper import pcie as cpcie
 from ...formats.cper.arm_names import CPER_PROC_ERROR_TYPE_STRS
 from ...formats.errors import FormatError
 from ...formats.linux.errno import EIO, ENOENT
@@ -41,6 +42,7 @@ from .estatus import (
 )
 
 GHES_PFX = "GHES: "
+_CPER_TO_AER = {0: "AER_NONFATAL", 1: "AER_FATAL", 2: "AER_CORRECTABLE"}  # cper_severity_to_aer
 PAGE_SHIFT = 12
 
 
@@ -304,6 +306,8 @@ class GhesDriver:
                 queued = self.ghes_handle_memory_failure(gdata, sev, ghes.sync)
             elif h.section_type == guids.CPER_SEC_PROC_ARM:
                 queued = self.ghes_handle_arm_hw_error(gdata, sev, ghes.sync)
+            elif h.section_type == guids.CPER_SEC_PCIE:
+                self.ghes_handle_aer(gdata)
             else:
                 k.trace("non_standard_event", section_type=str(h.section_type),
                         severity=ghes_severity(h.error_severity), length=h.error_data_length)
@@ -343,6 +347,20 @@ class GhesDriver:
         if flags != -1:
             return self.ghes_do_memory_failure(mem.physical_addr, flags)
         return False
+
+    def ghes_handle_aer(self, gdata) -> None:
+        """ghes_handle_aer(): with a device id and the AER registers, aer_recover_queue();
+        its worker finds no such pci_dev in this model and says so (drivers/pci/pcie/aer.c)."""
+        k, e = self.kernel, gdata.body
+        need = cpcie.CPER_PCIE_VALID_DEVICE_ID | cpcie.CPER_PCIE_VALID_AER_INFO
+        if not isinstance(e, cpcie.CperSecPcie) or e.validation_bits & need != need:
+            return
+        severity = _CPER_TO_AER.get(gdata.header.error_severity, "AER_FATAL")
+        if gdata.header.flags & cn.CPER_SEC_RESET:  # the firmware reset the component
+            severity = "AER_FATAL"
+        bdf = f"{e.segment:04x}:{e.bus:02x}:{e.device:02x}.{e.function:x}"
+        k.trace("aer_recover_queue", device=bdf, severity=severity)
+        k.engine.schedule(0, k.printk, f"AER: no pci_dev for {bdf}")  # aer_recover_work_func
 
     def ghes_handle_arm_hw_error(self, gdata, sev: int, sync: bool) -> bool:
         k = self.kernel

@@ -71,8 +71,9 @@ class MemoryFailure:
             return res
         page.hwpoison = True
         page_type, result = _ACTIONS[page.state]
-        if page.state in ("kernel", "reserved"):
-            return self.action_result(pfn, page_type, result)
+        if page.state in ("kernel", "reserved"):  # get_hwpoison_page(): not HWPoisonHandlable
+            k.printk(f"{PR_FMT}{pfn:#x}: unhandlable page.")
+            return self.action_result(pfn, "MF_MSG_GET_HWPOISON", MF_IGNORED)
         if page.state != "buddy":
             self.hwpoison_user_mappings(pfn, flags, forcekill=page.state.endswith("dirty"))
         page.state = "buddy" if page.state == "buddy" else "isolated"
