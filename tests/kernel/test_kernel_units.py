@@ -174,7 +174,11 @@ def test_polled_source_ghes_proc():
 
 def test_pcie_section_goes_to_aer_recover_queue():
     from rasflow.formats import cper
-    from rasflow.formats.cper.pcie import CPER_PCIE_VALID_AER_INFO, CPER_PCIE_VALID_DEVICE_ID, CperSecPcie
+    from rasflow.formats.cper.pcie import (
+        CPER_PCIE_VALID_AER_INFO,
+        CPER_PCIE_VALID_DEVICE_ID,
+        CperSecPcie,
+    )
 
     h = Host(sources=("SEA", "GPIO"))
     k = h.kernel
