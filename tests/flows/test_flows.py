@@ -297,3 +297,36 @@ def test_qmp_inject_ghes_v2_error_reaches_the_guest_through_the_ged():
     # the guest acked: a second record can be written
     assert vmm.read_guest_u64(vmm.hw_errors.read_ack_register_slot(1)) == 1
     assert s.tasks["vm0:app"][1].alive
+
+
+HUGE = """
+duration = "1ms"
+[[vms]]
+name = "vm0"
+hugepages = true
+[[vms.processes]]
+name = "app"
+program = [["store", 0x10000000, 1], ["store", 0x10001000, 1], ["sleep", "2us"],
+           ["load", 0x10001040], ["sleep", "5us"]]
+[[faults]]
+at = "1us"
+kind = "memory-ue"
+target = "vm0:app:0x10001040"
+consume = "none"
+"""
+
+
+def test_hugetlb_backed_guest_gets_the_huge_pages_address():
+    """Guest RAM in 2 MiB hugetlbfs folios: the host signals the folio's HVA with
+    si_addr_lsb 21, and QEMU records that address: the guest hears of its first 4 KiB page,
+    not the one that failed."""
+    r = flow(HUGE)
+    vmm_sig = next(s for s in r.outcome.signals if s["target"] == "vmm:vm0")
+    sig = next(e for e in events(r, "signal_generate", "host") if e.fields["sig"] == 7)
+    assert sig.fields["addr_lsb"] == 21 and vmm_sig["si_addr"] % (2 << 20) == 0
+    assert "Memory failure: 0x44201: recovery action for huge page: Recovered" in r.outcome.dmesg["host"]
+    fault = events(r, "fault")[0].fields
+    assert fault["ipa"] == 0x4400_1040
+    assert addresses(r.outcome.cper["vm0"]) == [0x4400_0000]  # the folio's first page
+    app = next(s for s in r.outcome.signals if s["target"] == "vm0:app")
+    assert app["si_addr"] == 0x1000_0000 != fault["va"] & ~0xFFF

@@ -10,7 +10,9 @@ from typing import Any, Protocol
 
 from ..formats.linux.errno import EBADF, EFAULT, ENOENT
 from ..formats.linux.siginfo import BUS_MCEERR_AR, SIGBUS
-from .mm.page import PAGE_SHIFT
+from .mm.page import HPAGE_ORDER, PAGE_SHIFT
+
+HPAGE_SIZE = 1 << (PAGE_SHIFT + HPAGE_ORDER)
 from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
 
 
@@ -122,6 +124,15 @@ class Syscalls:
             return None
         if vma.pa is not None:  # a device: no struct page
             pfn = (vma.pa + page - vma.start) >> PAGE_SHIFT
+        elif vma.state == "hugetlb":  # hugetlb_fault(): the whole 2 MiB folio
+            huge = va & ~(HPAGE_SIZE - 1)
+            head = vma.huge.get(huge)
+            if head is None:
+                head = self.pages.alloc_huge()
+                if head is None:
+                    return None
+                vma.huge[huge] = head
+            pfn = head + ((page - huge) >> PAGE_SHIFT)
         elif vma.shared_with is not None:
             pfn = self.handle_mm_fault(vma.shared_with, va - vma.start + vma.shared_with.vmas[0].start)
         else:

@@ -13,7 +13,7 @@ from typing import Any
 
 POLICIES = ("upstream", "kvm-serror-exit", "sea-to-user", "delegated")
 NOTIFICATIONS = ("SEA", "SEI", "SDEI", "GPIO", "GSIV", "POLLED")
-PAGE_KINDS = ("anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean")
+PAGE_KINDS = ("anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean", "hugetlb")
 MCE_KILL = ("default", "early", "late")
 FAULT_KINDS = ("memory-ue", "memory-ce", "patrol-scrub", "cache", "tlb", "bus",
                "device-serror", "uncontainable", "vserror")
@@ -115,11 +115,12 @@ class Vm:
     cpu: int = 0
     early_kill: bool = False
     recovery: bool = True
+    hugepages: bool = False  # guest RAM backed by 2 MiB hugetlbfs pages in the VMM
     processes: tuple[Process, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "vcpus": self.vcpus, "ram": self.ram,
-                             "ipa_base": self.ipa_base}
+                             "ipa_base": self.ipa_base, "hugepages": self.hugepages}
         if self.policy is not None:
             d["policy"] = self.policy
         d.update(ras=self.ras, cpu=self.cpu, early_kill=self.early_kill, recovery=self.recovery,

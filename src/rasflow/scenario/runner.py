@@ -47,7 +47,7 @@ def build(sc: Scenario, *, policy: str | None = None, seed: int | None = None,
     for vm in sc.vms:
         system.add_vm(vm.name, ram=vm.ram, ipa_base=vm.ipa_base,
                       policy=policy or sc.policy_of(vm), cpu=vm.cpu, vcpus=vm.vcpus, ras=vm.ras,
-                      early_kill=vm.early_kill, recovery=vm.recovery)
+                      early_kill=vm.early_kill, recovery=vm.recovery, hugepages=vm.hugepages)
         _add_processes(system, vm.name, vm.processes)
     for fault in sc.faults:
         _prepare(system, fault)

@@ -150,6 +150,7 @@ def _vm(ctx: Ctx, raw: Any, path: Path) -> Vm:
         "name": f.name, "vcpus": f.integer(1, 256), "ram": f.size(f.PAGE, f.PAGE),
         "ipa_base": f.addr(0, f.PAGE), "policy": f.choice(*POLICIES), "ras": f.boolean,
         "cpu": f.integer(0, 255), "early_kill": f.boolean, "recovery": f.boolean,
+        "hugepages": f.boolean,
         "processes": lambda c, v, p: _processes(c, v, p, str(vm_name))}, required=("name",))
     if d["name"] in ("host", "pa", "cpu", "vmm"):
         ctx.error(path + ("name",), f"{d['name']!r} is reserved in fault targets; pick another")

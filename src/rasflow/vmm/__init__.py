@@ -53,11 +53,12 @@ class Vmm(Component):
 
     def __init__(self, host, name: str, *, ram_size: int, ipa_base: int = 0x4000_0000,
                  cpu: int = 0, vcpus: int = 1, policy: str | Policy | None = None,
-                 hva_base: int = HVA_BASE):
+                 hva_base: int = HVA_BASE, hugepages: bool = False):
         super().__init__(host.engine, f"vmm:{name}")
         self.host, self.vm_name = host, name
         self.policy = get_policy(policy)
         self.ram_size, self.ipa_base, self.hva_base = ram_size, ipa_base, hva_base
+        self.hugepages = hugepages  # -mem-path /dev/hugepages: guest RAM in 2 MiB folios
         self.task = host.spawn("qemu-system-aar", cpu=cpu)
         self.cpus = [CPUState(i, self._vcpu_thread(i, cpu)) for i in range(vcpus)]
         self.work: list = []  # run_on_cpu() items, run when the vCPU thread is out of KVM_RUN
@@ -92,7 +93,8 @@ class Vmm(Component):
         self.kvm_fd = h.sys_open(t, "/dev/kvm")
         self.caps = {c: self.ioctl(self.kvm_fd, uapi.KVM_CHECK_EXTENSION, c) for c in uapi.CAPS}
         self.vm_fd = self.ioctl(self.kvm_fd, uapi.KVM_CREATE_VM)
-        h.sys_mmap(t, self.hva_base, self.ram_size)
+        h.sys_mmap(t, self.hva_base, self.ram_size,
+                   state="hugetlb" if self.hugepages else "anon_dirty")
         region = uapi.KvmUserspaceMemoryRegion(slot=0, flags=0, guest_phys_addr=self.ipa_base,
                                                memory_size=self.ram_size, userspace_addr=self.hva_base)
         self.ioctl(self.vm_fd, uapi.KVM_SET_USER_MEMORY_REGION, region.encode())

@@ -21,7 +21,7 @@ from ...formats.linux.mm import (
 )
 from ...formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS
 from ..task import SigInfo, Task, force_sig_info
-from .page import PAGE_SHIFT, Pages
+from .page import HPAGE_ORDER, PAGE_SHIFT, Pages
 
 MF_QUEUE_SIZE = 16  # memory_failure_fifo: a kfifo of 16 entries per CPU
 
@@ -34,6 +34,7 @@ _ACTIONS = {
     "pagecache_clean": ("MF_MSG_CLEAN_LRU", MF_RECOVERED),
     "kernel": ("MF_MSG_KERNEL", MF_IGNORED),
     "reserved": ("MF_MSG_KERNEL", MF_IGNORED),
+    "hugetlb": ("MF_MSG_HUGE", MF_RECOVERED),
 }
 
 
@@ -69,6 +70,8 @@ class MemoryFailure:
                 res = self.kill_accessing_process(k.current_task(), pfn, flags)
             self.action_result(pfn, "MF_MSG_ALREADY_POISONED", MF_FAILED)
             return res
+        if page.state == "hugetlb":
+            return self.try_memory_failure_hugetlb(pfn, flags)
         page.hwpoison = True
         page_type, result = _ACTIONS[page.state]
         if page.state in ("kernel", "reserved"):  # get_hwpoison_page(): not HWPoisonHandlable
@@ -79,26 +82,40 @@ class MemoryFailure:
         page.state = "buddy" if page.state == "buddy" else "isolated"
         return self.action_result(pfn, page_type, result)
 
-    def hwpoison_user_mappings(self, pfn: int, flags: int, *, forcekill: bool) -> None:
-        """Unmap the page from every mm; collect_procs() + kill_procs(): per process (the
-        threads sharing an mm), the accessing thread on MF_ACTION_REQUIRED, else the
-        process when it is early-kill; unmapped pages lose the pte."""
+    def try_memory_failure_hugetlb(self, pfn: int, flags: int) -> int:
+        """A hugetlb folio: the head is poisoned, every mapping of the 2 MiB page goes, and
+        the signals carry the huge page's address with si_addr_lsb 21 ("huge page")."""
+        head = self.pages.huge_head[pfn]
+        self.pages.page(head).hwpoison = True
+        self.hwpoison_user_mappings(head, flags, forcekill=True, order=HPAGE_ORDER, report=pfn)
+        return self.action_result(pfn, "MF_MSG_HUGE", MF_RECOVERED)
+
+    def hwpoison_user_mappings(self, pfn: int, flags: int, *, forcekill: bool,
+                               order: int = 0, report: int | None = None) -> None:
+        """Unmap the page (a 2**order folio at head ``pfn``) from every mm; collect_procs()
+        + kill_procs(): per process (the threads sharing an mm), the accessing thread on
+        MF_ACTION_REQUIRED, else the process when it is early-kill; unmapped pages lose
+        the pte. The signal names the folio's first address, si_addr_lsb its shift."""
         k = self.kernel
         current = k.current_task()
         ar = bool(flags & MF_ACTION_REQUIRED)
         tokill = []
         mms: dict[int, list[Task]] = {}
-        for mapper in k.rmap.pop(pfn, ()):  # rmap_walk: the processes mapping the page
-            if mapper.mm and mapper.alive:
-                mms.setdefault(id(mapper.mm), [t for t in mapper.group if t.alive])
+        pfns = range(pfn, pfn + (1 << order))
+        for sub in pfns:
+            for mapper in k.rmap.pop(sub, ()):  # rmap_walk: the processes mapping it
+                if mapper.mm and mapper.alive:
+                    mms.setdefault(id(mapper.mm), [t for t in mapper.group if t.alive])
         for threads in mms.values():
             leader = threads[0]
-            va = leader.vma_address(pfn)
-            if va is None:
+            mapped = [(v, p) for v, p in leader.mm.items() if p in pfns]
+            if not mapped:
                 continue
-            del leader.mm[va]  # try_to_unmap: the pte becomes a hwpoison entry
-            for t in threads:
-                t.poisoned.add(va)
+            for v, _ in mapped:
+                del leader.mm[v]  # try_to_unmap: the pte becomes a hwpoison entry
+                for t in threads:
+                    t.poisoned.add(v)
+            va = mapped[0][0] - ((mapped[0][1] - pfn) << PAGE_SHIFT)
             if ar and current in threads:
                 tokill.append((current, va, True))
             elif (leader.mce_kill.process and leader.mce_kill.early) or (
@@ -106,12 +123,12 @@ class MemoryFailure:
                 tokill.append((leader, va, False))
         if forcekill:
             for task, va, is_ar in tokill:
-                self.kill_proc(task, va, pfn, is_ar)
+                self.kill_proc(task, va, pfn if report is None else report, is_ar, PAGE_SHIFT + order)
 
-    def kill_proc(self, task: Task, va: int, pfn: int, ar: bool) -> None:
+    def kill_proc(self, task: Task, va: int, pfn: int, ar: bool, lsb: int = PAGE_SHIFT) -> None:
         self.kernel.printk(kill_proc_line(pfn, task.comm, task.pid))
         force_sig_info(self.kernel, task, SigInfo(SIGBUS, BUS_MCEERR_AR if ar else BUS_MCEERR_AO,
-                                                  va, PAGE_SHIFT))
+                                                  va, lsb))
 
     def kill_accessing_process(self, task: Task | None, pfn: int, flags: int) -> int:
         """An already-poisoned page touched again: SIGBUS AR to the task if its mm maps it."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 PAGE_SHIFT = 12
 PAGE_STATES = ("buddy", "anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean",
-               "kernel", "reserved")
+               "kernel", "reserved", "hugetlb")
+HPAGE_ORDER = 9  # 2 MiB with 4 KiB pages
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Pages:
         self.ranges = tuple((base >> PAGE_SHIFT, (base + size) >> PAGE_SHIFT) for base, size in ram)
         self._pages: dict[int, Page] = {}
         self._next: dict[int, int] = {}
+        self._next_huge = 0
+        self.huge_head: dict[int, int] = {}  # pfn of a hugetlb folio -> its head pfn
         for base, size in reserved:
             for pfn in range(base >> PAGE_SHIFT, (base + size + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT):
                 self.set(pfn, "reserved")
@@ -40,6 +43,24 @@ class Pages:
                     self.set(pfn, state)
                     return pfn
                 pfn += 1
+        return None
+
+    def alloc_huge(self, order: int = HPAGE_ORDER) -> int | None:
+        """alloc_hugetlb_folio(): 2**order free, aligned pfns, all ``hugetlb``; the head pfn."""
+        n = 1 << order
+        lo, hi = self.ranges[0]
+        head = max(self._next_huge, ((lo + (64 << 20 >> PAGE_SHIFT)) + n - 1) & ~(n - 1))
+        while head + n <= hi:
+            block = range(head, head + n)
+            if all((p := self._pages.get(q)) is None or (p.state == "buddy" and not p.hwpoison)
+                   for q in block):
+                for q in block:
+                    self.set(q, "hugetlb")
+                    self.huge_head[q] = head
+                self._next_huge = head + n
+                self._next[lo] = max(self._next.get(lo, lo), head + n)
+                return head
+            head += n
         return None
 
     def pfn_valid(self, pfn: int) -> bool:

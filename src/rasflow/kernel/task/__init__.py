@@ -35,6 +35,7 @@ class Vma:
     state: str = "anon_dirty"
     shared_with: Task | None = None
     pa: int | None = None  # a device mapping (ioremap/VFIO): the physical address of ``start``
+    huge: dict[int, int] = field(default_factory=dict)  # hugetlb: huge-page VA -> head pfn
 
 
 @dataclass(eq=False)
