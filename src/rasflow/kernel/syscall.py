@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from ..formats.linux.errno import EBADF, EFAULT, ENOENT
 from ..formats.linux.siginfo import BUS_MCEERR_AR, SIGBUS
 from .mm.page import HPAGE_ORDER, PAGE_SHIFT
+from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
 
 HPAGE_SIZE = 1 << (PAGE_SHIFT + HPAGE_ORDER)
-from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
 
 
 class FileOperations(Protocol):
