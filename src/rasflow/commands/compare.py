@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,15 +27,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _compare_one(sc, policies: list[str], runs: list, progress, todo) -> dict | str:
+    """One scenario under each policy: its column per policy (or an error line)."""
+    from ..report import ReportRun
+    from ..scenario.compare import compare_verdicts
+    from ..scenario.runner import run
+
+    columns = {}
+    for pol in policies:
+        progress.update(todo, description=f"{sc.name} · {pol}")
+        try:
+            r = run(sc, policy=pol)
+        except (ValueError, RuntimeError) as e:
+            return f"{sc.source or sc.name} under {pol}: {e}"
+        columns[pol] = compare_verdicts(r)
+        runs.append(ReportRun(f"{sc.name} · {pol}", pol, r.events, r.outcome.to_dict(), r.verdicts))
+        progress.advance(todo)
+    return columns
+
+
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..policy import POLICIES
-    from ..report import ReportRun, compare_rich, compare_table, render_html
+    from ..report import compare_rich, compare_table, render_html
     from ..scenario import ScenarioError
-    from ..scenario.compare import ROWS, compare_verdicts
-    from ..scenario.runner import run
+    from ..scenario.compare import ROWS
 
     policies = [p.strip() for p in args.policy.split(",") if p.strip()]
     bad = [p for p in policies if p not in POLICIES]
@@ -42,26 +62,26 @@ def main(argv: Sequence[str]) -> int:
         return user_error("compare", f"--policy {','.join(bad)!r}: one of {', '.join(POLICIES)}")
     out, runs = {}, []
     console = Console()
-    for name in args.scenarios:
-        try:
-            sc = load(name)
-        except ScenarioError as e:
-            return user_error("compare", e)
-        columns = {}
-        for pol in policies:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                        disable=not sys.stderr.isatty())
+    with progress:
+        todo = progress.add_task("compare", total=len(args.scenarios) * len(policies))
+        for name in args.scenarios:
             try:
-                r = run(sc, policy=pol)
-            except (ValueError, RuntimeError) as e:
-                return user_error("compare", f"{sc.source or sc.name} under {pol}: {e}")
-            columns[pol] = compare_verdicts(r)
-            runs.append(ReportRun(f"{sc.name} · {pol}", pol, r.events, r.outcome.to_dict(),
-                                  r.verdicts))
-        md, data = compare_table(ROWS, columns)
-        out[sc.name] = data
-        if args.markdown:
-            print(f"### {sc.name}\n\n{md}\n")
-        elif not args.json:
-            console.print(compare_rich(ROWS, columns, title=sc.name))
+                sc = load(name)
+            except ScenarioError as e:
+                return user_error("compare", e)
+            status = _compare_one(sc, policies, runs, progress, todo)
+            if isinstance(status, str):
+                return user_error("compare", status)
+            columns = status
+            md, data = compare_table(ROWS, columns)
+            out[sc.name] = data
+            if args.markdown:
+                print(f"### {sc.name}\n\n{md}\n")
+            elif not args.json:
+                console.print(compare_rich(ROWS, columns, title=sc.name))
     if args.json:
         print(json.dumps(out, indent=2, default=str))
     if args.html:
