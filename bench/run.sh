@@ -12,4 +12,6 @@ if ! .venv/bin/python -c "import cper" 2>/dev/null; then
 fi
 .venv/bin/python bench/bench_decode.py
 .venv/bin/python bench/bench_hw_fw.py
+.venv/bin/python bench/bench_flows.py
+.venv/bin/python bench/bench_campaign.py
 RASFLOW_FUZZ_EXAMPLES=${RASFLOW_FUZZ_EXAMPLES:-100000} .venv/bin/python -m pytest -q -p no:cacheprovider tests/cper/test_fuzz.py

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "encode": ("rasflow.commands.encode", "main", "encode our JSON or libcper's JSON back to bytes"),
     "convert": ("rasflow.commands.convert", "main", "convert records between containers (JSON, kernel log, Redfish, rasdaemon, QMP)"),
     "inject": ("rasflow.commands.inject", "main", "inject an error into QEMU (inject-ghes-v2-error) or through EINJ"),
+    "campaign": ("rasflow.commands.campaign", "main", "fault-injection campaigns: run, resume, summarize"),
     "verify": ("rasflow.commands.verify", "main", "verify our rendering against the real Linux kernel (QEMU: BERT, GHES, SEA)"),
 }
 

@@ -245,6 +245,11 @@ class ProgramMixin:
         return self.engine.process(self._run(code, mmu, el, entry, ns_per_insn, daif, resume),
                                    name=f"{self.name}:program")
 
+    @property
+    def busy(self) -> bool:
+        """A program runs (or waits to be returned to) on this PE."""
+        return self._runner is not None
+
     def end_program(self, reason: str = "exit") -> None:
         """Software will not return to the suspended program (its task exited)."""
         wait = self._resume

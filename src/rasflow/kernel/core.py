@@ -92,7 +92,7 @@ class Kernel(Syscalls, Component):
     def schedule(self, pe) -> bool:
         """The CPU is ours: run the next queued user program on ``pe`` (False if none)."""
         queue = self.runqueue.get(self.cpu_id(pe))
-        if not queue or pe._runner is not None:  # busy: it runs when the current one ends
+        if not queue or pe.busy:  # busy: it runs when the current one ends
             return False
         task, program = queue.popleft()
         if not task.alive:

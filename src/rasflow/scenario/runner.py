@@ -142,7 +142,10 @@ def _consume(system: System, t, pa: int) -> None:
         return
     if t.kernel != "host":
         raise ValueError(f"{t}: only the host kernel's own accesses are modeled")
-    system.machine.pes[-1].run([("load", pa)], el=2)
+    idle = [pe for pe in reversed(system.machine.pes) if not pe.busy]
+    if not idle:
+        raise ValueError(f"{t}: no idle CPU for the host kernel's access (every CPU runs a program)")
+    idle[0].run([("load", pa)], el=2)
 
 
 def run(scenario: Scenario | str | Path, policy: str | None = None, seed: int | None = None,

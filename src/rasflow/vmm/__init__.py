@@ -230,8 +230,10 @@ class Vmm(Component):
         code, addr = info.si_code, info.si_addr
         self.trace("sigbus", si_code={BUS_MCEERR_AR: "BUS_MCEERR_AR", BUS_MCEERR_AO: "BUS_MCEERR_AO"}
                    .get(code, code), si_addr=addr)
-        if code not in (BUS_MCEERR_AR, BUS_MCEERR_AO):
-            self.abort()
+        if code not in (BUS_MCEERR_AR, BUS_MCEERR_AO):  # sigbus_reraise(): die of it
+            self.host.sys_exit(self.task, 0, sig=SIGBUS)
+            self.stop("stopped")
+            return
         try:
             self.kvm_arch_on_sigbus_vcpu(cpu, code, addr)
         except VmmAbort:

@@ -1,0 +1,116 @@
+"""The result store: a directory of Parquet part files and a manifest.
+
+Each part holds the rows of one index range and is named after it,
+``part-<lo>-<hi>.parquet`` (``hi`` exclusive); it is written to a temporary name, synced and
+renamed, so a part exists whole or not at all. Which rows are done is read from the names;
+a crash loses only the parts not yet renamed. ``manifest.json`` holds the spec's digest
+(a directory never mixes two specs) and the number of faults asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import __version__
+from .row import COLUMNS
+from .spec import Campaign
+
+FORMAT = 1
+SCHEMA = pa.schema([(name, pa.bool_() if kind == "bool" else getattr(pa, kind)())
+                    for name, kind in COLUMNS.items()])
+_PART = re.compile(r"part-(\d{12})-(\d{12})\.parquet")
+
+
+class StoreError(ValueError):
+    """A directory that cannot hold this campaign (one line)."""
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Store:
+    """The campaign directory ``root``."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def manifest(self) -> dict | None:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{self.manifest_path}: unreadable manifest ({e})") from None
+
+    def open(self, c: Campaign, faults: int) -> dict:
+        """Create or reopen the directory for ``c``; remove temporary files of dead runs."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        old = self.manifest()
+        if old is not None and old.get("digest") != c.digest():
+            raise StoreError(f"{self.root} holds results of another spec ({old.get('spec')}, "
+                             f"digest {old.get('digest')}); use another --out")
+        for stale in self.root.glob(".part-*.tmp-*"):
+            stale.unlink()
+        m = {"format": FORMAT, "spec": c.name, "source": c.source, "digest": c.digest(),
+             "faults": max(faults, (old or {}).get("faults", 0)), "seed": c.seed,
+             "settings": len(c.settings), "rasflow": __version__}
+        _atomic(self.manifest_path, lambda fh: fh.write(json.dumps(m, indent=2).encode()))
+        return m
+
+    def parts(self) -> list[tuple[int, int, Path]]:
+        """The finished parts, sorted by range."""
+        out = []
+        for p in self.root.glob("part-*.parquet"):
+            m = _PART.fullmatch(p.name)
+            if m:
+                out.append((int(m.group(1)), int(m.group(2)), p))
+        return sorted(out)
+
+    def missing(self, n: int) -> list[tuple[int, int]]:
+        """The index ranges of ``0..n`` no part holds."""
+        gaps, at = [], 0
+        for lo, hi, _ in self.parts():
+            if lo > at and at < n:
+                gaps.append((at, min(lo, n)))
+            at = max(at, hi)
+        if at < n:
+            gaps.append((at, n))
+        return gaps
+
+    def write(self, lo: int, hi: int, cols: dict[str, list]) -> Path:
+        """Write the rows ``lo..hi`` atomically."""
+        table = pa.table(cols, schema=SCHEMA)
+        path = self.root / f"part-{lo:012d}-{hi:012d}.parquet"
+        _atomic(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
+        return path
+
+    def read(self) -> pa.Table:
+        """Every row, sorted by index (for tests and small campaigns; DuckDB for large)."""
+        tables = [pq.read_table(p) for _, _, p in self.parts()]
+        table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+        return table.sort_by("index")
+
+    def glob(self) -> str:
+        """The parts as a glob for DuckDB / Arrow."""
+        return str(self.root / "part-*.parquet")
+
+
+def chunks(gaps: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Split index ranges into chunks of at most ``size`` rows."""
+    return [(lo, min(lo + size, hi)) for a, hi in gaps for lo in range(a, hi, size)]

@@ -1,0 +1,125 @@
+"""Summaries of a campaign directory, computed by DuckDB over its Parquet parts: outcome
+rates per group (policy and settings by default) with 95% Wilson intervals, containment
+latency percentiles, integrity (duplicate or missing rows) and the model errors seen."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from .row import COLUMNS, OUTCOMES
+from .store import Store, StoreError
+
+DEFAULT_BY = ("policy", "early_kill", "recovery", "notifications")
+GROUPABLE = tuple(COLUMNS)[:tuple(COLUMNS).index("outcome") + 1]
+Z95 = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``k/n``."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _rate(k: int, n: int) -> dict[str, Any]:
+    lo, hi = wilson(k, n)
+    return {"count": k, "rate": k / n if n else 0.0, "ci95": [lo, hi]}
+
+
+def connect(root: str | Path):
+    """A DuckDB connection with view ``rows`` over the parts of ``root``."""
+    import duckdb
+
+    store = Store(root)
+    if not store.parts():
+        raise StoreError(f"{root}: no result parts (part-*.parquet)")
+    db = duckdb.connect()
+    db.execute(f"CREATE VIEW rows AS SELECT * FROM read_parquet('{store.glob()}')")
+    return db
+
+
+def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, Any]:
+    """The summary of campaign directory ``root``, grouped by the columns ``by``."""
+    for col in by:
+        if col not in GROUPABLE:
+            raise StoreError(f"--by {col!r}: one of {', '.join(GROUPABLE)}")
+    db = connect(root)
+    manifest = Store(root).manifest() or {}
+    rows, distinct = db.execute("SELECT count(*), count(DISTINCT index) FROM rows").fetchone()
+    keys = ", ".join(f'"{c}"' for c in by)
+    counts = db.execute(f"SELECT {keys}, outcome, count(*) FROM rows GROUP BY ALL "
+                        f"ORDER BY ALL").fetchall()
+    lat = db.execute(
+        f"SELECT {keys}, count(*), count(containment_ns), "
+        f"quantile_cont(containment_ns, [0.5, 0.9, 0.99]) FROM rows GROUP BY ALL").fetchall()
+    groups: dict[tuple, dict[str, Any]] = {}
+    for *key, outcome, n in counts:
+        g = groups.setdefault(tuple(key), {"key": dict(zip(by, key, strict=True)), "n": 0, "counts": {}})
+        g["n"] += n
+        g["counts"][outcome] = n
+    for *key, n, contained, q in lat:
+        g = groups[tuple(key)]
+        g["contained"] = _rate(contained, n)
+        g["latency_ns"] = ({"n": contained, "p50": q[0], "p90": q[1], "p99": q[2]}
+                           if q is not None and contained else {"n": 0})
+    for g in groups.values():
+        counts_ = g.pop("counts")
+        g["outcomes"] = {o: _rate(counts_.get(o, 0), g["n"]) for o in OUTCOMES
+                         if o in counts_ or o != "error"}
+    errors = db.execute("SELECT error, count(*) FROM rows WHERE error IS NOT NULL "
+                        "GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 10").fetchall()
+    asked = manifest.get("faults", distinct)
+    return {"dir": str(root), "spec": manifest.get("spec"), "faults": asked, "rows": rows,
+            "distinct": distinct, "duplicates": rows - distinct,
+            "missing": max(0, asked - distinct), "by": list(by),
+            "groups": list(groups.values()),
+            "errors": [{"error": e, "count": n} for e, n in errors]}
+
+
+def latency_histogram(root: str | Path, by: str = "policy") -> dict[str, dict[int, int]]:
+    """Containment latencies per value of ``by``, in power-of-two ns bins (bin b holds
+    ``2**b <= ns < 2**(b+1)``; bin 0 also holds 0)."""
+    db = connect(root)
+    out: dict[str, dict[int, int]] = {}
+    for value, b, n in db.execute(
+            f'SELECT "{by}", CAST(floor(log2(greatest(containment_ns, 1))) AS INTEGER) b, '
+            f"count(*) FROM rows WHERE containment_ns IS NOT NULL GROUP BY ALL ORDER BY ALL"
+            ).fetchall():
+        out.setdefault(str(value), {})[b] = n
+    return out
+
+
+def format_ns(ns: float | None) -> str:
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g}{unit}"
+    return f"{ns:.0f}ns"
+
+
+def format_text(s: dict[str, Any]) -> str:
+    """The summary as plain text, one block per group."""
+    lines = [f"{s['dir']}: spec {s['spec']}, {s['rows']:,} rows of {s['faults']:,} "
+             f"({s['duplicates']} duplicate, {s['missing']:,} missing)"]
+    for g in s["groups"]:
+        key = " ".join(f"{k}={v}" for k, v in g["key"].items())
+        lines.append(f"\n{key}  (n={g['n']:,})")
+        for name, r in list(g["outcomes"].items()) + [("contained", g["contained"])]:
+            lo, hi = r["ci95"]
+            lines.append(f"  {name:<11} {r['rate'] * 100:6.2f}%  "
+                         f"[{lo * 100:6.2f}, {hi * 100:6.2f}]  {r['count']:>9,}")
+        lat = g["latency_ns"]
+        if lat["n"]:
+            lines.append(f"  latency     p50 {format_ns(lat['p50'])}  p90 "
+                         f"{format_ns(lat['p90'])}  p99 {format_ns(lat['p99'])}")
+    if s["errors"]:
+        lines.append("\nmodel errors (outcome 'error'):")
+        lines += [f"  {e['count']:>9,}  {e['error']}" for e in s["errors"]]
+    return "\n".join(lines)

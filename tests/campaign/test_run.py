@@ -1,0 +1,96 @@
+"""Running campaigns: the same rows for any executor, resuming after a stop or a kill, and
+the store's integrity."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rasflow.campaign import Store, StoreError, load_campaign, parse_campaign, run_campaign
+
+N = 320  # 40 samples x 8 settings
+
+
+@pytest.fixture(scope="module")
+def campaign():
+    return load_campaign("default")
+
+
+def rows(path) -> dict:
+    return Store(path).read().to_pydict()
+
+
+@pytest.fixture(scope="module")
+def reference(campaign, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")
+    done = run_campaign(campaign, out, N, workers=1, chunk=40)
+    assert (done.before, done.ran, done.stopped) == (0, N, False)
+    return rows(out)
+
+
+def test_reference_is_whole(reference):
+    assert reference["index"] == list(range(N))
+    assert set(reference["kind"]) >= {"memory-ue", "memory-ce", "patrol-scrub"}
+    # paired: each sample under the 8 settings, the same fault each time
+    assert reference["target"][:8] == [reference["target"][0]] * 8
+    assert len(set(zip(reference["policy"][:8], reference["early_kill"][:8], strict=True))) == 8
+
+
+def test_two_workers_same_rows(campaign, reference, tmp_path):
+    run_campaign(campaign, tmp_path, N, workers=2, chunk=25)
+    assert rows(tmp_path) == reference
+
+
+def test_dask_local_cluster_same_rows(campaign, reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        run_campaign(campaign, tmp_path, N, scheduler=cluster.scheduler_address, chunk=30)
+    assert rows(tmp_path) == reference
+
+
+def test_resume_after_stop(campaign, reference, tmp_path):
+    first = run_campaign(campaign, tmp_path, N, workers=1, chunk=30, stop_after=4)
+    assert first.stopped and first.ran == 120
+    assert Store(tmp_path).missing(N) == [(120, N)]
+    second = run_campaign(campaign, tmp_path, N, workers=2, chunk=50)
+    assert (second.before, second.ran) == (120, N - 120)
+    assert rows(tmp_path) == reference
+    again = run_campaign(campaign, tmp_path, N, workers=2)
+    assert again.ran == 0
+
+
+def test_resume_after_kill(reference, tmp_path):
+    cmd = [sys.executable, "-m", "rasflow.cli", "campaign", "default", "--faults", str(N),
+           "--workers", "2", "--chunk", "8", "--quiet", "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
+    store = Store(tmp_path)
+    deadline = time.monotonic() + 60
+    try:
+        while len(store.parts()) < 6 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done_before = N - sum(hi - lo for lo, hi in store.missing(N))
+    assert 0 < done_before < N, "the kill came too late to test resuming"
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    assert not list(tmp_path.glob(".part-*"))
+    assert rows(tmp_path) == reference  # no duplicate, no missing row
+
+
+def test_growing_a_campaign(campaign, reference, tmp_path):
+    run_campaign(campaign, tmp_path, 100, workers=1)
+    run_campaign(campaign, tmp_path, N, workers=1)
+    assert rows(tmp_path) == reference
+    assert Store(tmp_path).manifest()["faults"] == N
+
+
+def test_another_spec_is_refused(campaign, tmp_path):
+    run_campaign(campaign, tmp_path, 8, workers=1)
+    other = parse_campaign('[base]\nscenario = "guest-ue-ar"\n')
+    with pytest.raises(StoreError, match="holds results of another spec"):
+        run_campaign(other, tmp_path, 8)

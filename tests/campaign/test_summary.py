@@ -1,0 +1,72 @@
+"""Summaries: DuckDB's numbers agree with the rows; Wilson intervals; the CLI and HTML."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from rasflow.campaign import Store, load_campaign, run_campaign, summarize, wilson
+from rasflow.campaign.plot import render_html
+from rasflow.campaign.summary import latency_histogram
+from rasflow.commands.campaign import main
+
+N = 160
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("campaign")
+    run_campaign(load_campaign("default"), out, N, workers=1, chunk=50)
+    return out
+
+
+def test_wilson():
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_summary_matches_rows(out):
+    rows = Store(out).read().to_pylist()
+    s = summarize(out)
+    assert (s["rows"], s["distinct"], s["duplicates"], s["missing"]) == (N, N, 0, 0)
+    assert len(s["groups"]) == 8 and sum(g["n"] for g in s["groups"]) == N
+    for g in s["groups"]:
+        mine = [r for r in rows if all(r[k] == v for k, v in g["key"].items())]
+        assert g["n"] == len(mine) == N // 8
+        counts = Counter(r["outcome"] for r in mine)
+        for name, r in g["outcomes"].items():
+            assert r["count"] == counts.get(name, 0)
+            assert r["rate"] == pytest.approx(r["count"] / g["n"])
+            assert r["ci95"][0] <= r["rate"] <= r["ci95"][1]
+        lat = sorted(r["containment_ns"] for r in mine if r["containment_ns"] is not None)
+        assert g["contained"]["count"] == len(lat) == g["latency_ns"]["n"]
+        if lat:
+            assert lat[0] <= g["latency_ns"]["p50"] <= g["latency_ns"]["p99"] <= lat[-1]
+
+
+def test_summary_by_kind(out):
+    s = summarize(out, ("policy", "kind"))
+    assert {tuple(g["key"]) for g in s["groups"]} == {("policy", "kind")}
+    assert sum(g["n"] for g in s["groups"]) == N
+
+
+def test_html(out):
+    page = render_html(summarize(out), latency_histogram(out))
+    assert page.count("<svg") == 2 and "upstream" in page and "<script" not in page
+
+
+def test_cli(out, tmp_path, capsys):
+    assert main(["summary", str(out), "--json", "--html", str(tmp_path / "s.html")]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["rows"] == N and (tmp_path / "s.html").read_text().startswith("<!doctype html>")
+    assert main(["summary", str(out), "--by", "nope"]) == 2
+    assert "--by 'nope': one of index" in capsys.readouterr().err
+    assert main(["default", "--faults", "16", "--workers", "1", "--quiet",
+                 "--out", str(tmp_path / "c")]) == 0
+    assert "16 of 16 faults" in capsys.readouterr().out
+    assert main(["resume", str(tmp_path / "c"), "--workers", "1", "--quiet"]) == 0
+    assert "0 run now" in capsys.readouterr().out
+    assert main(["nope.toml", "--out", str(tmp_path / "d")]) == 2
+    assert main(["summary", str(tmp_path / "empty")]) == 2
