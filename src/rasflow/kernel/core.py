@@ -43,7 +43,7 @@ class Kernel(Syscalls, Component):
         self.tasks: dict[int, Task] = {}
         self.current: dict[int, Task | None] = {}
         self.chrdevs: dict = {}
-        self.rmap: dict[int, list[Task]] = {}  # pfn -> tasks whose mm maps it
+        self.rmap: dict[int, list[tuple[Task, int]]] = {}  # pfn -> (task, VA) mapping it
         self.runqueue: dict[int, deque] = {}
         self.this_cpu = 0  # smp_processor_id() of the code running now
         self.cpu_id = getattr(machine, "cpu_id", None) or (lambda pe: pe.index)
@@ -68,12 +68,14 @@ class Kernel(Syscalls, Component):
 
     # --- tasks --------------------------------------------------------------------------------
     def spawn(self, comm: str, *, cpu: int = 0, pid: int | None = None) -> Task:
-        """A new user process, made current on ``cpu``."""
+        """A new user process; current on ``cpu`` if nothing else runs there."""
         if pid is None:
             pid = self._next_pid
         self._next_pid = max(self._next_pid, pid) + 1
         task = self.tasks[pid] = Task(pid, comm, cpu=cpu)
-        self.current[cpu] = task
+        running = self.current.get(cpu)
+        if running is None or not running.alive:  # an idle CPU: the new task runs there
+            self.current[cpu] = task
         self.trace("sched_process_fork", pid=pid, comm=comm, cpu=cpu)
         return task
 

@@ -146,7 +146,7 @@ class Syscalls:
         """Set the pte and add the mm to the page's reverse map (anon_vma/i_mmap)."""
         page = va & ~(PAGE_SIZE - 1)
         task.mm[page] = pfn
-        self.rmap.setdefault(pfn, []).append(task)
+        self.rmap.setdefault(pfn, []).append((task, page))
 
     def user_pa(self, task: Task, va: int) -> int | None:
         pfn = self.handle_mm_fault(task, va)

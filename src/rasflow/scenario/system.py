@@ -98,11 +98,13 @@ class System:
     # --- addresses ---------------------------------------------------------------------------
     def process_pa(self, proc: str, va: int) -> int | None:
         """The host PA behind ``va`` of process ``host:NAME``/``VM:NAME`` (faulted in)."""
-        k, task = self.tasks[proc]
-        addr = k.user_pa(task, va)
-        if addr is None or k is self.host:
+        return self.process_pa_of(*self.tasks[proc], va)
+
+    def process_pa_of(self, kernel: Kernel, task, va: int) -> int | None:
+        addr = kernel.user_pa(task, va)
+        if addr is None or kernel is self.host:
             return addr
-        return self.ipa_to_pa(proc.split(":")[0], addr)
+        return kernel.machine.stage2(addr)
 
     def ipa_to_pa(self, vm: str, ipa: int) -> int | None:
         return self.guests[vm].machine.stage2(ipa)

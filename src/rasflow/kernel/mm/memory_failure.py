@@ -100,19 +100,17 @@ class MemoryFailure:
         current = k.current_task()
         ar = bool(flags & MF_ACTION_REQUIRED)
         tokill = []
-        mms: dict[int, list[Task]] = {}
-        pfns = range(pfn, pfn + (1 << order))
-        for sub in pfns:
-            for mapper in k.rmap.pop(sub, ()):  # rmap_walk: the processes mapping it
-                if mapper.mm and mapper.alive:
-                    mms.setdefault(id(mapper.mm), [t for t in mapper.group if t.alive])
-        for threads in mms.values():
+        mms: dict[int, tuple[list[Task], list[tuple[int, int]]]] = {}
+        for sub in range(pfn, pfn + (1 << order)):
+            for mapper, v in k.rmap.pop(sub, ()):  # rmap_walk: who maps it, and where
+                if mapper.mm and mapper.alive and mapper.mm.get(v) == sub:
+                    group = mms.setdefault(id(mapper.mm),
+                                           ([t for t in mapper.group if t.alive], []))
+                    group[1].append((v, sub))
+        for threads, mapped in mms.values():
             leader = threads[0]
-            mapped = [(v, p) for v, p in leader.mm.items() if p in pfns]
-            if not mapped:
-                continue
             for v, _ in mapped:
-                del leader.mm[v]  # try_to_unmap: the pte becomes a hwpoison entry
+                leader.mm.pop(v, None)  # try_to_unmap: the pte becomes a hwpoison entry
                 for t in threads:
                     t.poisoned.add(v)
             va = mapped[0][0] - ((mapped[0][1] - pfn) << PAGE_SHIFT)
