@@ -11,7 +11,7 @@ from rasflow import run
 from rasflow.formats.linux import kvm as uapi
 from rasflow.formats.linux.errno import EINVAL
 from rasflow.scenario import builtin_names, load_scenario, parse_scenario
-from rasflow.scenario.outcome import _addresses
+from rasflow.scenario.outcome import record_addresses
 
 UER_DFSC_11 = 0xC11  # ISS: AET = UER (0b011 << 10), DFSC = 0x11 (SError)
 
@@ -29,7 +29,7 @@ def events(r, name, component=None):
 
 
 def addresses(records):
-    return sorted(a for rec in records for a in _addresses(rec))
+    return sorted(a for rec in records for a in record_addresses(rec))
 
 
 # --- the reference flow ------------------------------------------------------------------

@@ -5,21 +5,20 @@ SError/SEA handling, and exception injection (inject_abt64, virtual SError)."""
 from __future__ import annotations
 
 from ..formats.arm import kernel as ak
+from ..formats.arm.esr import decode_esr, encode_esr
 from ..formats.arm.sysreg import HCR_EL2
+from ..formats.arm.sysreg_fault import HPFAR_EL2
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
-from ..hw.arch import SPSR_TABLE, vector_offset
+from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
 EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
 HCR_VSE = HCR_EL2.encode(VSE=1)
 HCR_VI = HCR_EL2.encode(VI=1)
-SPSR_EL1H_MASKED = SPSR_TABLE[1, 1] | 0x3C0
+SPSR_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
-ESR_EC_DABT_LOW, ESR_EC_DABT_CUR, ESR_EC_HVC64 = 0x24, 0x25, 0x16
-ESR_IL, ESR_FSC_EXTABT = 1 << 25, 0x10
-SEA_USER_MASK = (0x3F << 26) | ESR_IL | (1 << 10) | (1 << 9) | (1 << 8) | (1 << 6) | 0x3F
-ESR_SET_MASK = 3 << 11
+_FIPA = HPFAR_EL2.by_name["FIPA"]
 IPI_RESCHEDULE = 0  # an SGI
 GUEST_ENTRY_NS = 500  # from KVM_RUN (or a handled exit) to the guest running again
 
@@ -165,12 +164,12 @@ class KvmVcpu:
         if code != ARM_EXCEPTION_TRAP:
             return 1
         ec = ak.ESR_ELx_EC(esr)
-        if ec in (0x20, 0x24):
+        if ec in (ak.ESR_ELx_EC_IABT_LOW, ak.ESR_ELx_EC_DABT_LOW):
             if ak.kvm_vcpu_abt_issea(esr):
                 return (yield from self.kvm_handle_guest_sea(esr))
             return 1
-        if ec == ESR_EC_HVC64:
-            return self.handle_hvc(esr & 0xFFFF)
+        if ec == ak.ESR_ELx_EC_HVC64:
+            return self.handle_hvc(decode_esr(esr).fields["imm16"])
         return 1
 
     def kvm_handle_guest_serror(self, esr: int) -> None:
@@ -202,8 +201,8 @@ class KvmVcpu:
 
     def exit_arm_sea(self, esr: int) -> int:
         """KVM_EXIT_ARM_SEA: the sanitised ESR, gva if FnV=0, gpa from HPFAR_EL2."""
-        masked = esr & (SEA_USER_MASK | (ESR_SET_MASK if self.vm.guest_ras else 0))
-        gva = 0 if esr & 1 << 10 else self.fault["far_el2"]
+        masked = uapi.arm_sea_exit_esr(esr, guest_has_ras=self.vm.guest_ras)
+        gva = 0 if esr & ak.ESR_ELx_FnV else self.fault["far_el2"]
         gpa = self.fault_ipa()
         payload = uapi.KvmExitArmSea(flags=uapi.KVM_EXIT_ARM_SEA_FLAG_GPA_VALID, esr=masked,
                                      gva=gva, gpa=gpa).encode()
@@ -219,8 +218,8 @@ class KvmVcpu:
 
     def fault_ipa(self) -> int:
         """kvm_vcpu_get_fault_ipa(): HPFAR_EL2.FIPA << 8, plus FAR_EL2's page offset."""
-        hpfar = self.fault["hpfar_el2"]
-        return ((hpfar >> 4) & ((1 << 40) - 1)) << 12 | (self.fault["far_el2"] & 0xFFF)
+        fipa = (self.fault["hpfar_el2"] >> _FIPA.lsb) & _FIPA.max
+        return fipa << 12 | (self.fault["far_el2"] & 0xFFF)
 
     def kvm_vcpu_kick(self) -> None:
         """A signal for the vCPU thread while in guest mode: an IPI makes the guest exit."""
@@ -236,12 +235,12 @@ class KvmVcpu:
     def inject_abt64(self, addr: int, *, is_iabt: bool = False, esr: int | None = None) -> None:
         """An External abort for the guest's EL1: ESR_EL1/FAR_EL1, then enter_exception64
         (ELR_EL1, SPSR_EL1, PSTATE = EL1h masked, PC = VBAR_EL1 + offset)."""
-        from_el, sp = (self.pstate >> 2) & 3, self.pstate & 1
-        if esr is None:
-            ec = 0x20 if from_el == 0 else 0x21
+        from_el, sp = (spsr_decode(self.pstate) or (1, 1))[:2]
+        if esr is None:  # EC IABT_LOW/CUR, or-ed with DABT_LOW for a data abort, as KVM does
+            ec = ak.ESR_ELx_EC_IABT_LOW if from_el == 0 else ak.ESR_ELx_EC_IABT_CUR
             if not is_iabt:
-                ec |= ESR_EC_DABT_LOW
-            esr = ESR_IL | ec << 26 | ESR_FSC_EXTABT
+                ec |= ak.ESR_ELx_EC_DABT_LOW
+            esr = encode_esr(EC=ec, IL=1, ISS=ak.ESR_ELx_FSC_EXTABT)
         self.sysregs.update(ESR_EL1=esr, FAR_EL1=addr, ELR_EL1=self.pc, SPSR_EL1=self.pstate)
         self.pc = self.sysregs["VBAR_EL1"] + vector_offset(1, from_el, sp, "sync")
         self.pstate = SPSR_EL1H_MASKED
@@ -251,8 +250,10 @@ class KvmVcpu:
         """Hypervisor-delegated handling: stash ELR/SPSR/ESR of EL2 and enter the guest's
         recovery agent (its EL1 sync vector) with the syndrome in ESR_EL1/FAR_EL1."""
         self.stash = (self.pc, self.pstate, esr)
-        ec = ESR_EC_DABT_LOW if (self.pstate >> 2) & 3 == 0 else ESR_EC_DABT_CUR
-        self.inject_abt64(self.fault["far_el2"], esr=(esr & ~(0x3F << 26)) | ec << 26)
+        from_el = (spsr_decode(self.pstate) or (1,))[0]
+        ec = ak.ESR_ELx_EC_DABT_LOW if from_el == 0 else ak.ESR_ELx_EC_DABT_CUR
+        self.inject_abt64(self.fault["far_el2"],
+                          esr=ec << ak.ESR_ELx_EC_SHIFT | esr & ~ak.ESR_ELx_EC_MASK)
         self.trace("kvm_delegate", esr_el2=esr, elr_el2=self.stash[0], spsr_el2=self.stash[1])
 
     def handle_hvc(self, imm: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..policy import get_policy
-from .outcome import _addresses
+from .outcome import record_addresses
 from .runner import Run
 
 ROWS = ("host alive", "VM alive", "right process killed", "guest address right",
@@ -25,7 +25,7 @@ def compare_verdicts(r: Run) -> dict[str, Any]:
     guest_right: Any = "—"
     if ipa is not None:
         vm = target.split(":")[0]
-        logged = [a for rec in o["cper"].get(vm, ()) for a in _addresses(rec)]
+        logged = [a for rec in o["cper"].get(vm, ()) for a in record_addresses(rec)]
         guest_right = bool(logged) and all(a >> 12 == ipa >> 12 for a in logged)
     policies = {get_policy(p) for p in _policies(r)}
     return {

@@ -46,7 +46,7 @@ def _decode(raw: Any) -> dict:
         return {"error": str(e)}
 
 
-def _addresses(record: dict) -> set[int]:
+def record_addresses(record: dict) -> set[int]:
     """Physical addresses a decoded status block names (memory and ARM sections)."""
     out: set[int] = set()
     for entry in record.get("entries", ()):
@@ -111,11 +111,11 @@ def outcome_of(system) -> Outcome:
             exposed.append({"what": "ESR_EL2", "to": f"guest:{f['vm']}"})
         if name in TERMINAL and t0 is not None and t_end is None and ev.time >= t0:
             t_end = ev.time
-    host_pas = set().union(*(_addresses(r) for r in cper_logs["host"])) if cper_logs["host"] else set()
+    host_pas = set().union(*(record_addresses(r) for r in cper_logs["host"])) if cper_logs["host"] else set()
     for vm in system.vmms:
         vmm = system.vmms[vm]
         for rec in cper_logs.get(vm, ()):
-            for addr in _addresses(rec):
+            for addr in record_addresses(rec):
                 if addr in host_pas and vmm.hva_to_gpa(addr) is None and not vmm.gpa_to_hva(addr):
                     exposed.append({"what": "host PA", "to": f"guest:{vm}"})
                 if vmm.hva_to_gpa(addr) is not None:

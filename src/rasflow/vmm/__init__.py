@@ -20,10 +20,13 @@ import base64
 from ..engine import Component
 from ..formats import cper
 from ..formats.acpi.qemu import ACPI_GHES_MAX_RAW_DATA_LENGTH, qemu_hardware_errors, qemu_virt_hest
+from ..formats.arm.esr import encode_esr
+from ..formats.arm.kernel import ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_DABT_LOW, ESR_ELx_FSC_EXTABT
 from ..formats.cper.memory import CPER_MEM_VALID_ERROR_TYPE, CPER_MEM_VALID_PA, CperSecMemErr
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
+from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 from ..policy import Policy, get_policy
 
 SIGABRT = 6
@@ -31,8 +34,7 @@ GED_INTID = 32 + 9  # QEMU virt: VIRT_ACPI_GED
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
 ACPI_HEST_SRC_ID_SYNC, ACPI_HEST_SRC_ID_QMP = 0, 1
-ESR_EL1_SEA_FNV = (0x24 << 26) | (1 << 25) | (1 << 10) | 0x10  # syn_data_abort_no_iss(same_el=0, fnv=1, ..., 0x10)
-PSTATE_EL1H_MASKED = 0x3C5
+PSTATE_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 
 
 class CPUState:
@@ -284,9 +286,11 @@ class Vmm(Component):
         """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
         (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
         regs = {r: self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1")}
-        from_el = (regs["PSTATE"] >> 2) & 3
-        esr = ESR_EL1_SEA_FNV | ((1 << 26) if from_el == 1 else 0)
-        offset = 0x400 if from_el == 0 else (0x200 if regs["PSTATE"] & 1 else 0)
+        from_el, sp = (spsr_decode(regs["PSTATE"]) or (1, 1))[:2]
+        # syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10)
+        esr = encode_esr(EC=ESR_ELx_EC_DABT_CUR if from_el == 1 else ESR_ELx_EC_DABT_LOW, IL=1,
+                         FnV=1, DFSC=ESR_ELx_FSC_EXTABT)
+        offset = vector_offset(1, from_el, sp, "sync")
         for reg, value in (("ESR_EL1", esr), ("ELR_EL1", regs["PC"]), ("SPSR_EL1", regs["PSTATE"]),
                            ("PSTATE", PSTATE_EL1H_MASKED), ("PC", regs["VBAR_EL1"] + offset)):
             self.set_one_reg(cpu, reg, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from ..arm import kernel as ak
 from ..layout import Bytes, Flags, Names, layout, u8, u16, u32, u64
 from .errno import EINVAL, ENOEXEC
 
@@ -236,6 +237,14 @@ class KvmExitArmSea:
     @property
     def gva_valid(self) -> bool:
         return not self.esr >> 10 & 1  # ESR_ELx_FnV
+
+
+def arm_sea_exit_esr(esr: int, *, guest_has_ras: bool) -> int:
+    """The ESR KVM_EXIT_ARM_SEA reports: EC, IL, FnV, EA, CM, WnR and FSC of ESR_EL2, plus
+    SET when the guest has RAS (kvm_handle_guest_sea(), as merged)."""
+    mask = (ak.ESR_ELx_EC_MASK | ak.ESR_ELx_IL | ak.ESR_ELx_FnV | ak.ESR_ELx_EA | ak.ESR_ELx_CM
+            | ak.ESR_ELx_WNR | ak.ESR_ELx_FSC)
+    return esr & (mask | (ak.ESR_ELx_SET_MASK if guest_has_ras else 0))
 
 
 EXIT_PAYLOADS: dict[int, type] = {KVM_EXIT_MMIO: KvmExitMmio, KVM_EXIT_ARM_NISV: KvmExitArmNisv, KVM_EXIT_ARM_SEA: KvmExitArmSea}
