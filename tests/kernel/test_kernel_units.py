@@ -137,7 +137,7 @@ def _header(raw_off=0, raw_len=0, data_len=0, sev=0, status=1):
 
 
 @pytest.mark.parametrize("block, message", [
-    (_header(raw_off=4), "Truncated error status block!"),
+    (_header(raw_off=4, raw_len=1), "Truncated error status block!"),  # raw_off + raw_len < 20
     (_header(data_len=0x10000), "Invalid error status block length!"),
     (_header(data_len=10), "Invalid CPER header!"),
     (_header(data_len=64) + bytes(24) + struct.pack("<I", 100) + bytes(36),

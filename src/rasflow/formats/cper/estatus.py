@@ -178,7 +178,7 @@ class Estatus(NamedTuple):
 
 def cper_estatus_len(block: AcpiHestGenericStatus) -> int:
     """The kernel's cper_estatus_len(): the block's bytes, raw data included."""
-    if block.raw_data_offset:
+    if block.raw_data_length:
         return block.raw_data_offset + block.raw_data_length
     return GESB + block.data_length
 

@@ -24,7 +24,7 @@ def ghes_severity(severity: int) -> int:
 
 def cper_estatus_len(hdr: tuple) -> int:
     _, raw_off, raw_len, data_len, _ = hdr
-    return raw_off + raw_len if raw_off else HEADER_SIZE + data_len
+    return raw_off + raw_len if raw_len else HEADER_SIZE + data_len
 
 
 def cper_estatus_check_header(hdr: tuple) -> int:
