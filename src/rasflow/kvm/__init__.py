@@ -93,8 +93,7 @@ class KvmVm:
         elif cmd == uapi.KVM_CREATE_VCPU:
             vcpu = KvmVcpu(self, len(self.vcpus), task)
             self.vcpus.append(vcpu)
-            ret = k.host.install_fd(task, vcpu_fd := VcpuFile(vcpu), "kvm-vcpu")
-            del vcpu_fd
+            ret = k.host.install_fd(task, VcpuFile(vcpu), "kvm-vcpu")
         elif cmd == uapi.KVM_ENABLE_CAP:
             cap = uapi.KvmEnableCap.decode(arg)
             decoded = {"cap": uapi.CAPS.get(cap.cap, cap.cap)}

@@ -15,25 +15,20 @@ errors only through the signals the kernel delivers.
 
 from __future__ import annotations
 
-import base64
-
 from ..engine import Component
-from ..formats import cper
-from ..formats.acpi.qemu import ACPI_GHES_MAX_RAW_DATA_LENGTH, qemu_hardware_errors, qemu_virt_hest
+from ..formats.acpi.qemu import qemu_hardware_errors, qemu_virt_hest
 from ..formats.arm.esr import encode_esr
 from ..formats.arm.kernel import ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_DABT_LOW, ESR_ELx_FSC_EXTABT
-from ..formats.cper.memory import CPER_MEM_VALID_ERROR_TYPE, CPER_MEM_VALID_PA, CperSecMemErr
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
 from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 from ..policy import Policy, get_policy
+from .acpi_ghes import ACPI_HEST_SRC_ID_SYNC, AcpiGhesMixin
 
 SIGABRT = 6
-GED_INTID = 32 + 9  # QEMU virt: VIRT_ACPI_GED
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
-ACPI_HEST_SRC_ID_SYNC, ACPI_HEST_SRC_ID_QMP = 0, 1
 PSTATE_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 
 
@@ -50,7 +45,7 @@ class VmmAbort(Exception):
     """QEMU called abort() or exit(): the VM is gone."""
 
 
-class Vmm(Component):
+class Vmm(AcpiGhesMixin, Component):
     """One VM's VMM process (``vmm:<name>`` in the trace)."""
 
     def __init__(self, host, name: str, *, ram_size: int, ipa_base: int = 0x4000_0000,
@@ -259,29 +254,6 @@ class Vmm(Component):
         self.error_report("Hardware memory error!")
         self.abort(1)
 
-    def acpi_ghes_memory_errors(self, source_id: int, gpa: int) -> int:
-        """A memory CPER (PA + memory error type valid) at ``gpa``, written through the
-        read-ack protocol. 0 on success."""
-        sec = CperSecMemErr(validation_bits=CPER_MEM_VALID_PA | CPER_MEM_VALID_ERROR_TYPE,
-                            physical_addr=gpa)
-        est = cper.build_estatus([sec], error_severity=0, revision=0x300)
-        return self.ghes_record_cper_errors(est.encode(), source_id)
-
-    def ghes_record_cper_errors(self, data: bytes, source_id: int) -> int:
-        if len(data) > ACPI_GHES_MAX_RAW_DATA_LENGTH:
-            self.error_report("GHES CPER record is too big")
-            return -1
-        ack_gpa = self.hw_errors.read_ack_register_slot(source_id)
-        if self.read_guest_u64(ack_gpa) == 0:
-            self.error_report("OSPM does not acknowledge previous error, so can not record CPER "
-                              "for current error anymore")
-            return -1
-        self.write_guest(ack_gpa, bytes(8))
-        block = self.hw_errors.block_address(source_id)
-        self.write_guest(block, data)
-        self.trace("cper_record", source_id=source_id, gpa=block, estatus=data)
-        return 0
-
     def kvm_inject_arm_sea(self, cpu: CPUState) -> None:
         """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
         (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
@@ -326,23 +298,3 @@ class Vmm(Component):
         ev = uapi.KvmVcpuEvents(**{"serror_pending": 0, "serror_has_esr": 0, "ext_dabt_pending": 0,
                                    "pad": bytes(5), "serror_esr": 0, "reserved": bytes(48), **fields})
         return self.ioctl(cpu.fd, uapi.KVM_SET_VCPU_EVENTS, ev.encode(), task=cpu.task)
-
-    # --- QMP -----------------------------------------------------------------------------------
-    def inject_ghes_v2_error(self, cper_b64: str) -> dict:
-        """QMP inject-ghes-v2-error: base64 of GESB + GEDE + section, on the GPIO source."""
-        try:
-            data = base64.b64decode(cper_b64, validate=True)
-        except ValueError as e:
-            return {"error": {"class": "GenericError", "desc": f"invalid base64: {e}"}}
-        if self.ghes_record_cper_errors(data, ACPI_HEST_SRC_ID_QMP):
-            return {"error": {"class": "GenericError", "desc": self.log[-1]}}
-        self.acpi_send_event()
-        return {"return": {}}
-
-    def acpi_send_event(self) -> None:
-        """The GED's ACPI_GENERIC_ERROR event: its interrupt line pulsed (KVM_IRQ_LINE); the
-        guest's _EVT method notifies the error device (PNP0C33: the HED)."""
-        self.trace("acpi_send_event", event="ACPI_GENERIC_ERROR")
-        for level in (1, 0):
-            line = uapi.KvmIrqLevel(irq=uapi.KVM_ARM_IRQ_TYPE_SPI << 24 | GED_INTID, level=level)
-            self.ioctl(self.vm_fd, uapi.KVM_IRQ_LINE, line.encode())
