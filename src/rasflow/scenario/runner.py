@@ -103,7 +103,7 @@ def apply_fault(system: System, fault: Fault) -> None:
         fields["va"] = t.addr
         if addr is not None and k is not system.host:
             fields["ipa"] = addr
-    system.engine.trace.emit(system.engine.now, "scenario", "fault", fields)
+    system.engine.trace.emit(system.engine.now, "machine", "fault", fields)  # hardware lifeline
     if kind == "vserror":
         system.vmms[t.kernel].inject_vserror(fault.esr)
         return
