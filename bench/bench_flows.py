@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 import tracemalloc
 from pathlib import Path
 
+from bench_hw_fw import rss_mib  # bench/ is the script's directory
 from rasflow.engine import Trace
 from rasflow.scenario.runner import run
 from rasflow.scenario.system import System
@@ -30,16 +30,6 @@ from rasflow.scenario.system import System
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 5_000
 VA = 0x1000_0000
-
-
-def rss_mib() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def flows(n: int) -> dict:

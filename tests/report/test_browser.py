@@ -63,27 +63,25 @@ def test_dom_has_the_diagrams(report, tmp_path):
     assert 'id="panel"' in dom and "SEA ESR=0x92000010" in dom
 
 
-def test_click_shows_the_decoded_event(report, tmp_path):
+def _click(report, tmp_path, selector: str) -> tuple[str, str]:
+    """The DOM after clicking the element ``selector`` picks, and the side panel's text."""
     path, _ = report
-    click = ("<script>document.querySelectorAll('g.arrow')[2]"
+    click = (f"<script>{selector}"
              ".dispatchEvent(new MouseEvent('click', {bubbles: true}));</script></body>")
     clicked = tmp_path / "clicked.html"
     clicked.write_text(path.read_text(encoding="utf-8").replace("</body>", click),
                        encoding="utf-8")
     dom = _chromium(tmp_path, "--dump-dom", clicked.as_uri()).stdout
-    panel = re.search(r'<pre id="panel-body">(.*?)</pre>', dom, re.S).group(1)
+    return dom, re.search(r'<pre id="panel-body">(.*?)</pre>', dom, re.S).group(1)
+
+
+def test_click_shows_the_decoded_event(report, tmp_path):
+    dom, panel = _click(report, tmp_path, "document.querySelectorAll('g.arrow')[2]")
     assert '"name": "exception_entry"' in panel and '"DFSC": 16' in panel
     assert '<h3 id="panel-title">exception_entry @ cpu0</h3>' in dom
     assert 'class="arrow selected"' in dom
 
 
 def test_click_on_a_log_note_shows_its_lines(report, tmp_path):
-    path, _ = report
-    click = ("<script>document.querySelector('g.note')"
-             ".dispatchEvent(new MouseEvent('click', {bubbles: true}));</script></body>")
-    clicked = tmp_path / "note.html"
-    clicked.write_text(path.read_text(encoding="utf-8").replace("</body>", click),
-                       encoding="utf-8")
-    dom = _chromium(tmp_path, "--dump-dom", clicked.as_uri()).stdout
-    panel = re.search(r'<pre id="panel-body">(.*?)</pre>', dom, re.S).group(1)
+    _, panel = _click(report, tmp_path, "document.querySelector('g.note')")
     assert "event severity: recoverable" in panel and "Error 0, type: recoverable" in panel
