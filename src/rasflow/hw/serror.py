@@ -204,7 +204,9 @@ class SErrorMixin:
 
     def _take_virq(self) -> None:
         """A virtual IRQ to EL1 (HCR_EL2.VI with IMO=1, TGE=0, PSTATE.I=0); the INTID the
-        guest's ICV_IAR1_EL1 read returns is ``virq``. Taking it clears VI."""
+        guest's ICV_IAR1_EL1 read returns is ``virq``. VI is cleared when it is taken: this
+        stands for the GICv3 list register going from pending to active (the architectural
+        VI is a level the hypervisor drops), so one assertion is one interrupt."""
         self.regs["HCR_EL2"] &= ~HCR_VI
         self.active_interrupts.append((self.virq, False))
         self.take_exception(1, "irq", None, return_address=self.pc, virtual=True, intid=self.virq)
