@@ -330,3 +330,29 @@ def test_hugetlb_backed_guest_gets_the_huge_pages_address():
     assert addresses(r.outcome.cper["vm0"]) == [0x4400_0000]  # the folio's first page
     app = next(s for s in r.outcome.signals if s["target"] == "vm0:app")
     assert app["si_addr"] == 0x1000_0000 != fault["va"] & ~0xFFF
+
+
+STORE = """
+duration = "1ms"
+[[vms]]
+name = "vm0"
+[[vms.processes]]
+name = "app"
+program = [["store", 0x10000040, 1], ["sleep", "2us"], ["store", 0x10000040, 2], ["sleep", "5us"]]
+[[faults]]
+at = "1us"
+kind = "memory-ue"
+target = "vm0:app:0x10000040"
+consume = "none"
+"""
+
+
+def test_guest_store_to_poison_is_logged_by_the_host_through_its_gsiv_source():
+    """The write-back SError (UEO) is ignored by KVM, but the firmware's CPER in the GPIO
+    source interrupts the CPU while the guest runs: the guest exits, the host takes the
+    interrupt, logs the record and runs memory_failure (no early kill: no signal)."""
+    r = flow(STORE)
+    handled = [e for e in events(r, "irq_handler", "host") if e.fields["handled"]]
+    assert handled and len(r.outcome.cper["host"]) == 1
+    assert "Memory failure: 0x44002: recovery action for dirty LRU page: Recovered" in r.outcome.dmesg["host"]
+    assert r.outcome.signals == [] and r.outcome.processes["vm0:app"] == "running"

@@ -158,8 +158,8 @@ class KvmVcpu:
                 return self.exit_syndrome(esr)
             self.kvm_handle_guest_serror(esr)
             return 1
-        if code == ARM_EXCEPTION_IRQ:  # the host takes its interrupt (an IPI: a kick)
-            self.trace("handle_irq", intid=self.pe.acknowledge_interrupt(fiq=False))
+        if code == ARM_EXCEPTION_IRQ:  # the host takes its interrupt (a kick, a GHES GSIV)
+            self.kvm.host.arch.handle_irq(self.pe)
             return 1
         if code != ARM_EXCEPTION_TRAP:
             return 1

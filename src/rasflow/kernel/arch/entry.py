@@ -109,13 +109,22 @@ class ArchEntry:
         """gic_handle_irq: acknowledge, run the handler bound to the INTID (GHES GSIV/GPIO
         sources: ghes_irq_func → ghes_proc), return."""
         k = self.kernel
-        intid = pe.acknowledge_interrupt(fiq=False)
-        handled = k.ghes.ghes_irq(intid) if k.ghes is not None else False
-        k.trace("irq_handler", cpu=pe.index, intid=intid, handled=handled)
+        self.handle_irq(pe)
         if exc.from_el == 0:
             self.exit_to_user_mode(pe)
         elif not k.machine.halted:
             pe.eret()
+
+    def handle_irq(self, pe) -> bool:
+        """gic_handle_irq's body: acknowledge, then the handler bound to the INTID. KVM
+        calls it too, for an interrupt that made a guest exit (the host's IRQ, taken once
+        KVM re-enables interrupts)."""
+        k = self.kernel
+        k.this_cpu = k.cpu_id(pe)
+        intid = pe.acknowledge_interrupt(fiq=False)
+        handled = k.ghes.ghes_irq(intid) if k.ghes is not None else False
+        k.trace("irq_handler", cpu=pe.index, intid=intid, handled=handled)
+        return handled
 
     # --- SDEI ----------------------------------------------------------------------------------
     def on_sdei_event(self, pe, event: int, arg: int, elr: int, spsr: int) -> None:
