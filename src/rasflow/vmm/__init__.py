@@ -29,6 +29,9 @@ from .acpi_ghes import ACPI_HEST_SRC_ID_SYNC, AcpiGhesMixin
 SIGABRT = 6
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
+SEA_FNV_ESR = {same_el: encode_esr(EC=ESR_ELx_EC_DABT_CUR if same_el else ESR_ELx_EC_DABT_LOW,
+                                   IL=1, FnV=1, DFSC=ESR_ELx_FSC_EXTABT) for same_el in (False, True)}
+"""syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10), by same_el."""
 PSTATE_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 
 
@@ -259,9 +262,7 @@ class Vmm(AcpiGhesMixin, Component):
         (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
         regs = {r: self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1")}
         from_el, sp = (spsr_decode(regs["PSTATE"]) or (1, 1))[:2]
-        # syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10)
-        esr = encode_esr(EC=ESR_ELx_EC_DABT_CUR if from_el == 1 else ESR_ELx_EC_DABT_LOW, IL=1,
-                         FnV=1, DFSC=ESR_ELx_FSC_EXTABT)
+        esr = SEA_FNV_ESR[from_el == 1]
         offset = vector_offset(1, from_el, sp, "sync")
         for reg, value in (("ESR_EL1", esr), ("ELR_EL1", regs["PC"]), ("SPSR_EL1", regs["PSTATE"]),
                            ("PSTATE", PSTATE_EL1H_MASKED), ("PC", regs["VBAR_EL1"] + offset)):
