@@ -5,8 +5,8 @@ __version__ = "0.1.0"
 
 def run(scenario, policy: str | None = None, seed: int | None = None):
     """Run a scenario (a :class:`rasflow.scenario.Scenario`, a file path or a built-in name)
-    under its own policies or ``policy``; the finished run has ``.outcome`` (``to_dict()``),
-    ``.verdicts``, ``.events`` and ``.passed``."""
+    under its own policies or ``policy``: its :class:`~rasflow.scenario.outcome.Outcome`
+    (``to_dict()``, ``verdicts``, ``passed``, ``events``)."""
     from .scenario.runner import run as _run
 
-    return _run(scenario, policy=policy, seed=seed)
+    return _run(scenario, policy=policy, seed=seed).outcome

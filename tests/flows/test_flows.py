@@ -7,11 +7,12 @@ import dataclasses
 
 import pytest
 
-from rasflow import run
+import rasflow
 from rasflow.formats.linux import kvm as uapi
 from rasflow.formats.linux.errno import EINVAL
 from rasflow.scenario import builtin_names, load_scenario, parse_scenario
 from rasflow.scenario.outcome import record_addresses
+from rasflow.scenario.runner import run
 
 UER_DFSC_11 = 0xC11  # ISS: AET = UER (0b011 << 10), DFSC = 0x11 (SError)
 
@@ -356,3 +357,11 @@ def test_guest_store_to_poison_is_logged_by_the_host_through_its_gsiv_source():
     assert handled and len(r.outcome.cper["host"]) == 1
     assert "Memory failure: 0x44002: recovery action for dirty LRU page: Recovered" in r.outcome.dmesg["host"]
     assert r.outcome.signals == [] and r.outcome.processes["vm0:app"] == "running"
+
+
+def test_public_api_returns_the_outcome():
+    o = rasflow.run("host-process-ue", policy="upstream", seed=0)
+    d = o.to_dict()
+    assert set(d) >= {"host", "vms", "processes", "signals", "cper", "exposed", "containment_ns",
+                      "trace_events"}
+    assert d["processes"]["host:db"] == "killed" and o.passed and len(o.events) == d["trace_events"]

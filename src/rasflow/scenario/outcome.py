@@ -27,6 +27,13 @@ class Outcome:
     trace_events: int
     dmesg: dict[str, list[str]] = field(default_factory=dict)
     vmm_log: dict[str, list[str]] = field(default_factory=dict)
+    verdicts: list[tuple[str, Any, Any, bool]] = field(default_factory=list, repr=False)
+    events: list = field(default_factory=list, repr=False)  # the trace (TraceEvent)
+
+    @property
+    def passed(self) -> bool:
+        """Every ``[expect]`` verdict holds."""
+        return all(v[3] for v in self.verdicts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "vms": dict(self.vms), "processes": dict(self.processes),

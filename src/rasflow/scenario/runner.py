@@ -156,4 +156,6 @@ def run(scenario: Scenario | str | Path, policy: str | None = None, seed: int | 
     system.start()
     system.run(until=sc.duration)
     outcome = outcome_of(system)
-    return Run(sc, policy, system, outcome, verdicts(sc.expect, outcome.to_dict()))
+    outcome.verdicts = verdicts(sc.expect, outcome.to_dict())
+    outcome.events = system.engine.trace.events
+    return Run(sc, policy, system, outcome, outcome.verdicts)
