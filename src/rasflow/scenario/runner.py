@@ -19,21 +19,25 @@ DEVICE_PA = 0x0A00_0000  # QEMU virt's virtio-mmio window: the device a process 
 
 @dataclass
 class Run:
-    """A finished run: its scenario, policy override, system, outcome and verdicts."""
+    """A finished run: its scenario, policy override, system and outcome (which carries the
+    verdicts and the trace)."""
 
     scenario: Scenario
     policy: str | None
     system: System
     outcome: Outcome
-    verdicts: list[tuple[str, Any, Any, bool]]
+
+    @property
+    def verdicts(self) -> list[tuple[str, Any, Any, bool]]:
+        return self.outcome.verdicts
 
     @property
     def events(self):
-        return self.system.engine.trace.events
+        return self.outcome.events
 
     @property
     def passed(self) -> bool:
-        return all(v[3] for v in self.verdicts)
+        return self.outcome.passed
 
 
 def build(sc: Scenario, *, policy: str | None = None, seed: int | None = None,
@@ -158,4 +162,4 @@ def run(scenario: Scenario | str | Path, policy: str | None = None, seed: int | 
     outcome = outcome_of(system)
     outcome.verdicts = verdicts(sc.expect, outcome.to_dict())
     outcome.events = system.engine.trace.events
-    return Run(sc, policy, system, outcome, outcome.verdicts)
+    return Run(sc, policy, system, outcome)

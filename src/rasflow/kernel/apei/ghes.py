@@ -11,8 +11,6 @@ Status blocks are read as bytes from physical memory at the address the HEST giv
 
 from __future__ import annotations
 
-import struct
-
 from ...formats import cper
 from ...formats.acpi.names import NOTIFY_TYPES
 from ...formats.cper import arm as carm
@@ -112,7 +110,7 @@ class Ghes:
         """block_status = 0 in memory, then (GHESv2) ghes_ack_error()."""
         if not buf_paddr:
             return
-        self.driver.memory.write(buf_paddr, struct.pack("<I", 0))
+        self.driver.memory.write(buf_paddr, bytes(4))  # block_status (u32) = 0
         if self.v2:
             self.ghes_ack_error()
 
