@@ -59,7 +59,8 @@ class Timeout(Event):
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         super().__init__(engine)
-        self.succeed(value, delay=delay)
+        self.triggered, self.value = True, value  # succeed(value, delay=delay), inline
+        engine._push(delay, self._process, URGENT if delay == 0 else NORMAL)
 
 
 class Process(Event):
@@ -71,7 +72,13 @@ class Process(Event):
     def __init__(self, engine: Engine, gen: Generator, name: str = ""):
         super().__init__(engine)
         self.gen, self.name = gen, name
-        engine._push(0, lambda: self._resume(None, True), URGENT)
+        engine._push(0, self._start, URGENT)
+
+    def _start(self) -> None:
+        self._resume(None, True)
+
+    def _wake(self, ev: Event) -> None:
+        self._resume(ev.value, ev.ok)
 
     def _resume(self, value: Any, ok: bool) -> None:
         try:
@@ -82,15 +89,18 @@ class Process(Event):
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the process
             self.fail(exc)
             return
-        if isinstance(target, int):
-            target = Timeout(self.engine, target)
+        if type(target) is int:  # a delay: resumed when it passes, as a Timeout would be
+            if target < 0:
+                raise ValueError(f"negative delay {target}")
+            self.engine._push(target, self._start, URGENT if target == 0 else NORMAL)
+            return
         if not isinstance(target, Event):
             self.gen.throw(TypeError(f"process {self.name!r} yielded {target!r}, not an Event or ns delay"))
             return
         if target.processed:
             self._resume(target.value, target.ok)
         else:
-            target.callbacks.append(lambda ev: self._resume(ev.value, ev.ok))
+            target.callbacks.append(self._wake)
 
 
 class Engine:
@@ -134,12 +144,13 @@ class Engine:
     def run(self, until: int | None = None, *, max_steps: int | None = None) -> None:
         """Process events until the queue is empty or simulated time would pass ``until``;
         ``max_steps``: a runaway model (an endless loop in zero time) raises RuntimeError."""
-        steps = 0
-        while self._queue:
-            if until is not None and self._queue[0][0] > until:
+        steps, queue, pop = 0, self._queue, heapq.heappop
+        while queue:
+            if until is not None and queue[0][0] > until:
                 self.now = until
                 return
-            self.step()
+            self.now, _, _, fn = pop(queue)  # step(), inline: this loop is the hottest
+            fn()
             steps += 1
             if max_steps is not None and steps > max_steps:
                 raise RuntimeError(f"more than {max_steps} events by t={self.now} ns: "
@@ -165,4 +176,5 @@ class Component:
 
     def trace(self, kind: str, **fields: Any) -> None:
         """One trace event per crossing, named as the kernel/firmware function or tracepoint."""
-        self.engine.trace.emit(self.engine.now, self.name, kind, fields)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, kind, fields)

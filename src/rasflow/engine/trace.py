@@ -26,6 +26,9 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+_new_event = tuple.__new__  # a NamedTuple without its Python-level __new__: emit is hot
+
+
 class Trace:
     """An append-only list of TraceEvents, optionally streamed to a JSON Lines file."""
 
@@ -37,10 +40,12 @@ class Trace:
 
     def emit(self, time: int, component: str, name: str, fields: dict[str, Any]) -> None:
         self.count += 1
-        if self.keep:
-            self.events.append(TraceEvent(time, component, name, fields))
-        if self.sink is not None:
-            self.sink.write(TraceEvent(time, component, name, fields).to_json() + "\n")
+        if self.keep or self.sink is not None:
+            event = _new_event(TraceEvent, (time, component, name, fields))  # TraceEvent(...)
+            if self.keep:
+                self.events.append(event)
+            if self.sink is not None:
+                self.sink.write(event.to_json() + "\n")
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)

@@ -41,6 +41,12 @@ AET_UC, AET_CE = 0, 6
 SMC_UNK = (1 << 64) - 1
 _ABORTS_LOW = (k.ESR_ELx_EC_IABT_LOW, k.ESR_ELx_EC_DABT_LOW)
 _ESR: dict[int, Any] = {}
+_ESR_EL = (None, "ESR_EL1", "ESR_EL2", "ESR_EL3")  # the target EL's registers, by EL
+_FAR_EL = (None, "FAR_EL1", "FAR_EL2", "FAR_EL3")
+_ELR_EL = (None, "ELR_EL1", "ELR_EL2", "ELR_EL3")
+_SPSR_EL = (None, "SPSR_EL1", "SPSR_EL2", "SPSR_EL3")
+_VBAR_EL = (None, "VBAR_EL1", "VBAR_EL2", "VBAR_EL3")
+_ELH_MASKED = {el: arch.spsr_encode(el, 1, DAIF_ALL) for el in (1, 2, 3)}  # create_spsr
 
 
 def _esr(esr: int):
@@ -224,21 +230,22 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         from_el, sp = (mode[0], mode[1]) if mode else (1, 1)
         target = self._delegation_el(pe, from_el, kind)
         esr = regs["ESR_EL3"]
-        if kind == "sync" and target == from_el:
+        sync = kind == "sync"
+        if sync and target == from_el:
             esr = _same_el_esr(esr)
-        regs[f"ESR_EL{target}"] = esr
-        far = None
-        if kind == "sync":
-            far = regs[f"FAR_EL{target}"] = regs["FAR_EL3"]
-        regs[f"ELR_EL{target}"] = elr3
-        regs[f"SPSR_EL{target}"] = spsr3
-        offset = arch.vector_offset(target, from_el, sp, kind)
-        regs["ELR_EL3"] = regs[f"VBAR_EL{target}"] + offset
-        regs["SPSR_EL3"] = arch.spsr_encode(target, 1, DAIF_ALL)
+        regs[_ESR_EL[target]] = esr
         fields: dict[str, Any] = {"cpu": pe.index, "target_el": target, "from_el": from_el, "esr": esr}
-        if far is not None:
-            fields["far"] = far
-        self.trace(name, **fields, elr=elr3, spsr=spsr3, vector=offset)
+        if sync:
+            far = regs[_FAR_EL[target]] = regs["FAR_EL3"]
+            if far is not None:
+                fields["far"] = far
+        regs[_ELR_EL[target]] = elr3
+        regs[_SPSR_EL[target]] = spsr3
+        offset = arch.vector_offset(target, from_el, sp, kind)
+        regs["ELR_EL3"] = regs[_VBAR_EL[target]] + offset
+        regs["SPSR_EL3"] = _ELH_MASKED[target]
+        fields["elr"], fields["spsr"], fields["vector"] = elr3, spsr3, offset
+        self.engine.trace.emit(self.engine.now, self.name, name, fields)
         pe.eret()
 
     def inject_sync_ea64(self, pe) -> None:

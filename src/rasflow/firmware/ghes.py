@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..engine import Component
-from ..formats import cper
+from ..formats import acpi, cper
 from ..formats.acpi.names import NOTIFY_TYPES
 from ..formats.cper import names as cn
-from .platform import read_hest
+from .platform import read_table
 
 SYNCHRONOUS_NOTIFY = frozenset({"SEA", "SEI"})  # the notification is the delegated exception
 
@@ -54,9 +55,15 @@ class GhesTarget(NamedTuple):
 
 def hest_ghes_targets(memory, hest_pa: int) -> list[GhesTarget]:
     """Every enabled GHESv2 source of the HEST at ``hest_pa`` (QEMU's get_ghes_source_offsets walk)."""
-    hest = read_hest(memory, hest_pa)
-    return [GhesTarget.from_hest_source(i, s) for i, s in enumerate(hest.sources)
-            if getattr(s, "TYPE", None) == 10 and s.enabled]
+    return list(_ghes_targets(read_table(memory, hest_pa)))
+
+
+@lru_cache(maxsize=64)
+def _ghes_targets(table: bytes) -> tuple[GhesTarget, ...]:
+    """The GHESv2 sources of these HEST bytes (decoded once per distinct table)."""
+    hest = acpi.decode(table)
+    return tuple(GhesTarget.from_hest_source(i, s) for i, s in enumerate(hest.sources)
+                 if getattr(s, "TYPE", None) == 10 and s.enabled)
 
 
 class GhesWriter(Component):
@@ -97,7 +104,10 @@ class GhesWriter(Component):
 
     def clear_ack(self, t: GhesTarget) -> None:
         """Clear the ack bits for the OS to set again (QEMU writes 0)."""
-        v = self.read_ack(t)
+        self._clear_ack(t, self.read_ack(t))
+
+    def _clear_ack(self, t: GhesTarget, v: int) -> None:
+        """clear_ack with the register's value ``v`` already read."""
         self.memory.write_u64(t.read_ack_register, v & ~(t.read_ack_write << t.read_ack_bit_offset) & (1 << 64) - 1)
 
     # --- recording ---------------------------------------------------------------------------
@@ -112,9 +122,12 @@ class GhesWriter(Component):
         q = self.queues[t.source_id]
         if q:  # older records first
             self.ghes_drain(t)
-        if q or not self.acked(t):
+            if q:
+                return self._unacked(t, est, data)
+        ack = self.read_ack(t)
+        if (ack >> t.read_ack_bit_offset) & t.read_ack_write != t.read_ack_write:  # not acked()
             return self._unacked(t, est, data)
-        self._write(t, est, data, queued=False)
+        self._write(t, est, data, queued=False, ack=ack)
         return "written"
 
     def _unacked(self, t: GhesTarget, est: cper.Estatus, data: bytes) -> str:
@@ -133,11 +146,15 @@ class GhesWriter(Component):
                    message="OSPM does not acknowledge previous error, so can not record CPER for current error anymore")
         return "dropped"
 
-    def _write(self, t: GhesTarget, est: cper.Estatus, data: bytes, *, queued: bool) -> None:
-        ack = self.read_ack(t)
-        self.clear_ack(t)
-        block_pa = self.memory.read_u64(t.error_status_address)
-        self.memory.write(block_pa, data)
+    def _write(self, t: GhesTarget, est: cper.Estatus, data: bytes, *, queued: bool,
+               ack: int | None = None) -> None:
+        """Clear the ack bits and write the block (``ack``: the register, if just read)."""
+        if ack is None:
+            ack = self.read_ack(t)
+        self._clear_ack(t, ack)
+        memory = self.memory
+        block_pa = memory.read_u64(t.error_status_address)
+        memory.write(block_pa, data)
         self.written += 1
         self.trace("ghes_record_cper_errors", result="written", source_id=t.source_id, notify=t.notify,
                    block=block_pa, length=len(data), read_ack=ack, queued=queued,

@@ -21,6 +21,7 @@ Everyone finds these by reading bytes: the OS through :meth:`Platform.tables` (i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..engine import Component
@@ -57,6 +58,13 @@ class SourceSpec(NamedTuple):
 
 
 def _spec(s: str | int | SourceSpec | tuple, i: int) -> SourceSpec:
+    try:
+        return _spec_cached(s, i)
+    except TypeError:  # unhashable: no cache
+        return _make_spec(s, i)
+
+
+def _make_spec(s: str | int | SourceSpec | tuple, i: int) -> SourceSpec:
     if isinstance(s, SourceSpec):
         spec = s
     elif isinstance(s, tuple):
@@ -74,8 +82,41 @@ def _spec(s: str | int | SourceSpec | tuple, i: int) -> SourceSpec:
     return spec
 
 
+_spec_cached = lru_cache(maxsize=256)(_make_spec)
+
+
 def build_platform_hest(hardware_errors_pa: int, specs: Sequence[SourceSpec]) -> tuple[acpi.Hest, bytes]:
     """HEST + ``etc/hardware_errors`` blob for ``specs`` (source id = position, as QEMU)."""
+    try:
+        return _platform_hest(hardware_errors_pa, tuple(specs))
+    except TypeError:  # unhashable specs: build without the cache
+        return _build_platform_hest(hardware_errors_pa, specs)
+
+
+@lru_cache(maxsize=64)
+def _platform_hest(hardware_errors_pa: int, specs: tuple[SourceSpec, ...]) -> tuple[acpi.Hest, bytes]:
+    """build_platform_hest, once per configuration (the Hest and the blob are immutable)."""
+    return _build_platform_hest(hardware_errors_pa, specs)
+
+
+@lru_cache(maxsize=64)
+def _platform_hest_bytes(hardware_errors_pa: int, specs: tuple[SourceSpec, ...]) -> tuple[bytes, bytes]:
+    """The HEST's bytes and the blob of :func:`build_platform_hest`, once per configuration."""
+    hest, blob = _platform_hest(hardware_errors_pa, specs)
+    return hest.encode(), blob
+
+
+@lru_cache(maxsize=64)
+def _bert_bytes(boot_error_region_pa: int) -> bytes:
+    """The BERT pointing at the boot error region (a constant of its address)."""
+    return acpi.build_bert(BOOT_ERROR_REGION_SIZE, boot_error_region_pa, oem_id=OEM_ID,
+                           oem_table_id=OEM_TABLE_ID).encode()
+
+
+_EMPTY_BOOT_ERROR_REGION = bytes(BOOT_ERROR_REGION_SIZE)
+
+
+def _build_platform_hest(hardware_errors_pa: int, specs: Sequence[SourceSpec]) -> tuple[acpi.Hest, bytes]:
     hw = qemu_hardware_errors(hardware_errors_pa, len(specs))
     entries = []
     for i, spec in enumerate(specs):
@@ -132,8 +173,7 @@ class Platform(Component):
         if need > FW_REGION_SIZE:
             raise ValueError(f"{len(self.sources)} sources need {need} bytes, the firmware region is {FW_REGION_SIZE}")
 
-        hest, blob = build_platform_hest(self.hardware_errors_pa, self.sources)
-        hest_bytes = hest.encode()
+        hest_bytes, blob = _platform_hest_bytes(self.hardware_errors_pa, self.sources)
         if len(hest_bytes) > BERT_OFFSET - HEST_OFFSET:
             raise ValueError(f"HEST of {len(hest_bytes)} bytes does not fit before the BERT")
         memory.write(self.hest_pa, hest_bytes)
@@ -142,9 +182,9 @@ class Platform(Component):
         region = b"".join(e.encode() for e in boot_errors)
         if len(region) > BOOT_ERROR_REGION_SIZE:
             raise ValueError(f"boot errors take {len(region)} bytes, the region is {BOOT_ERROR_REGION_SIZE}")
-        memory.write(self.boot_error_region_pa, region.ljust(BOOT_ERROR_REGION_SIZE, b"\0"))
-        bert = acpi.build_bert(BOOT_ERROR_REGION_SIZE, self.boot_error_region_pa, oem_id=OEM_ID, oem_table_id=OEM_TABLE_ID)
-        memory.write(self.bert_pa, bert.encode())
+        memory.write(self.boot_error_region_pa,
+                     region.ljust(BOOT_ERROR_REGION_SIZE, b"\0") if region else _EMPTY_BOOT_ERROR_REGION)
+        memory.write(self.bert_pa, _bert_bytes(self.boot_error_region_pa))
         self.trace("acpi_tables_published", HEST=self.hest_pa, BERT=self.bert_pa,
                    sources=[s.notify for s in self.sources], hest_length=len(hest_bytes),
                    boot_error_bytes=len(region))

@@ -9,6 +9,7 @@ nodes through their registers, the PE's own node through ERRSELR_EL1/ERX*_EL1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..formats import arm, cper
@@ -17,6 +18,13 @@ from ..formats.arm.sysreg_fault import ERRIDR_EL1, ERRSELR_EL1
 from ..formats.cper import names as cn
 from . import triage as tr
 from .ghes import SYNCHRONOUS_NOTIFY, GhesTarget
+
+
+@lru_cache(maxsize=256)
+def _cec_max(fr: int) -> int | None:
+    """The largest ERR<n>MISC0.CEC value of the form ERR<n>FR selects (None: no counter)."""
+    f = arm.misc0_layout(fr).by_name.get("CEC")
+    return None if f is None else f.max
 
 
 def _errselr(n: int) -> int:
@@ -31,15 +39,20 @@ class RasMixin:
     def probe(self, pe, nodes: Sequence | None = None) -> list[tr.ErrRecordState]:
         """ser_probe_memmap over the shared nodes and ser_probe_sysreg over the PE's own."""
         out = []
+        pe_nodes = self.pe_nodes
         for node in self.memmap_nodes if nodes is None else nodes:
-            if id(node) in self.pe_nodes:
-                out += self.ser_probe_sysreg(self.pe_nodes[id(node)])
+            if id(node) in pe_nodes:
+                out += self.ser_probe_sysreg(pe_nodes[id(node)])
                 continue
-            for n in node.valid_records():
+            valid = node.valid_records()
+            if not valid:
+                continue
+            name, read = node.name, node.read
+            for n in valid:
                 out.append(tr.ErrRecordState(
-                    node.name, node.record_kind(n), n, self.mc_index.get(node.name, 0),
-                    node.read(n, "FR"), node.read(n, "CTLR"), node.read(n, "STATUS"),
-                    node.read(n, "ADDR"), node.read(n, "MISC0")))
+                    name, node.record_kind(n), n, self.mc_index.get(name, 0),
+                    read(n, "FR"), read(n, "CTLR"), read(n, "STATUS"),
+                    read(n, "ADDR"), read(n, "MISC0")))
         if nodes is None and pe.node is not None:
             out += self.ser_probe_sysreg(pe)
         return out
@@ -79,8 +92,13 @@ class RasMixin:
     def handle_records(self, pe, reason: int, records: Sequence[tr.ErrRecordState]):
         """Triage → CPER (memory sections for DRAM, one ARM processor section for the PE's
         cache/TLB/bus records) → clear the records → GHESv2 → notify."""
-        triages = [tr.classify(r.fields) for r in records]
-        if any(t.cls == "uncontainable" for t in triages):
+        triages = []
+        uncontainable = False
+        for r in records:
+            t = tr.classify_status(r.status)
+            triages.append(t)
+            uncontainable = uncontainable or t.cls == "uncontainable"
+        if uncontainable:
             esr = pe.regs["ESR_EL3"] if reason != tr.ERROR_INTERRUPT else 0
             self.plat_handle_uncontainable_ea(pe, esr, reason=reason, records=records)
             return None
@@ -89,7 +107,7 @@ class RasMixin:
         proc_sev = []
         for rec, t in zip(records, triages, strict=True):
             if rec.kind == "memory":
-                loc = self.platform.dram_location(rec.address["PADDR"], rec.node_index)
+                loc = self.platform.dram_location(rec.paddr, rec.node_index)
                 sections.append((tr.mem_err_section(rec, loc), {"error_severity": t.severity, "flags": t.flags}))
             else:
                 arm_info.append(rec)
@@ -191,9 +209,9 @@ class RasMixin:
         th = self.policy.ce_threshold
         if not th:
             return
-        f = arm.misc0_layout(node.read(n, "FR")).by_name.get("CEC")
-        if f is not None and th <= f.max + 1:
-            node.set_corrected_count(n, f.max + 1 - th)
+        cmax = _cec_max(node.read(n, "FR"))
+        if cmax is not None and th <= cmax + 1:
+            node.set_corrected_count(n, cmax + 1 - th)
 
     def ras_poll_corrected(self) -> None:
         """A firmware timer: harvest corrected errors from every record (no exception)."""
@@ -219,11 +237,12 @@ class RasMixin:
 
 def summary(r: tr.ErrRecordState) -> dict[str, Any]:
     """One error record for the trace: where, the raw STATUS/ADDR and the decoded class."""
-    f = r.fields
-    d: dict[str, Any] = {"node": r.node, "record": r.index, "kind": r.kind, "status": r.status,
-                         "class": tr.classify(f).cls, "serr": f["SERR"]}
+    status = r.status
+    f = tr.status_fields(status)
+    d: dict[str, Any] = {"node": r.node, "record": r.index, "kind": r.kind, "status": status,
+                         "class": tr.classify_status(status).cls, "serr": f["SERR"]}
     if f["UE"]:
         d["uet"] = AET_SHORT[f["UET"]]  # UET and AET share the UC/UEU/UEO/UER codes
     if f["AV"]:
-        d["pa"] = r.address["PADDR"]
+        d["pa"] = r.paddr
     return d

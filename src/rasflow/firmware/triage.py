@@ -80,12 +80,18 @@ class ErrRecordState(NamedTuple):
         """ERR<n>ADDR decoded (formats.arm.ERR_ADDR)."""
         return addr_fields(self.addr)
 
+    @property
+    def paddr(self) -> int:
+        """ERR<n>ADDR.PADDR (``address["PADDR"]`` without decoding the other fields)."""
+        return (self.addr >> _PADDR_LSB) & _PADDR_MAX
+
 
 _STATUS_FIELDS: dict[int, Mapping[str, int]] = {}
 _ADDR_FIELDS: dict[int, Mapping[str, int]] = {}
 
 
 _ADDR_LAYOUT = tuple((f.name, f.lsb, f.max) for f in arm.ERR_ADDR.fields if not f.kind)
+_PADDR_LSB, _PADDR_MAX = arm.ERR_ADDR.by_name["PADDR"].lsb, arm.ERR_ADDR.by_name["PADDR"].max
 
 
 def addr_fields(addr: int) -> Mapping[str, int]:
@@ -135,10 +141,28 @@ def classify(status: Mapping[str, int]) -> Triage:
     return Triage("none", cn.CPER_SEV_INFORMATIONAL, flags)
 
 
+_TRIAGE: dict[int, Triage] = {}
+
+
+def classify_status(status: int) -> Triage:
+    """:func:`classify` of a raw ERR<n>STATUS value (memoised: few distinct values)."""
+    t = _TRIAGE.get(status)
+    if t is None:
+        if len(_TRIAGE) > 4096:
+            _TRIAGE.clear()
+        t = _TRIAGE[status] = classify(status_fields(status))
+    return t
+
+
+_SEVERITY_ORDER = {cn.CPER_SEV_FATAL: 3, cn.CPER_SEV_RECOVERABLE: 2, cn.CPER_SEV_CORRECTED: 1,
+                   cn.CPER_SEV_INFORMATIONAL: 0}
+
+
 def worst(triages: Sequence[Triage]) -> int:
     """The block's severity: fatal over recoverable over corrected (ghes_severity order)."""
-    order = {cn.CPER_SEV_FATAL: 3, cn.CPER_SEV_RECOVERABLE: 2, cn.CPER_SEV_CORRECTED: 1, cn.CPER_SEV_INFORMATIONAL: 0}
-    return max((t.severity for t in triages), key=order.__getitem__, default=cn.CPER_SEV_INFORMATIONAL)
+    if len(triages) == 1 and triages[0].severity in _SEVERITY_ORDER:
+        return triages[0].severity
+    return max((t.severity for t in triages), key=_SEVERITY_ORDER.__getitem__, default=cn.CPER_SEV_INFORMATIONAL)
 
 
 def error_status(kind: str, status: Mapping[str, int]) -> int:
@@ -167,32 +191,39 @@ def mem_err_type(status: Mapping[str, int]) -> int:
 def mem_err_section(rec: ErrRecordState, location) -> cmem.CperSecMemErr:
     """A DRAM record -> the CPER memory error section. ``location`` is the platform's
     decode of the PA (hw.memory.DramAddress: node, card, module, rank, bank, row, column)."""
-    st = rec.fields
-    valid = cmem.CPER_MEM_VALID_ERROR_STATUS | cmem.CPER_MEM_VALID_ERROR_TYPE
-    pa = mask = 0
-    loc = None
+    st = status_fields(rec.status)
     if st["AV"]:
-        pa, mask, loc = rec.address["PADDR"], _UINT64 & ~0x3F, location  # one 64-byte granule
-        valid |= (cmem.CPER_MEM_VALID_PA | cmem.CPER_MEM_VALID_PA_MASK | cmem.CPER_MEM_VALID_NODE
-                  | cmem.CPER_MEM_VALID_CARD | cmem.CPER_MEM_VALID_MODULE | cmem.CPER_MEM_VALID_BANK
-                  | cmem.CPER_MEM_VALID_ROW | cmem.CPER_MEM_VALID_COLUMN | cmem.CPER_MEM_VALID_RANK_NUMBER)
-        if loc.row >> 16:
-            valid |= cmem.CPER_MEM_VALID_ROW_EXT
+        loc = location
+        row = loc.row
+        valid = _MEM_VALID_LOCATED | (cmem.CPER_MEM_VALID_ROW_EXT if row >> 16 else 0)
+        pa, mask = rec.paddr, _GRANULE_PA_MASK  # one 64-byte granule
+        node, card, module, bank, column, rank = loc.node, loc.card, loc.module, loc.bank, loc.column, loc.rank
+    else:
+        valid, pa, mask, row = _MEM_VALID, 0, 0, 0
+        node = card = module = bank = column = rank = 0
     return cmem.CperSecMemErr(
         validation_bits=valid,
         error_status=error_status("memory", st),
         physical_addr=pa,
         physical_addr_mask=mask,
-        node=loc.node if loc else 0, card=loc.card if loc else 0, module=loc.module if loc else 0,
-        bank=loc.bank if loc else 0, device=0,
-        row=loc.row & 0xFFFF if loc else 0,
-        column=loc.column if loc else 0, bit_pos=0,
+        node=node, card=card, module=module,
+        bank=bank, device=0,
+        row=row & 0xFFFF,
+        column=column, bit_pos=0,
         requestor_id=0, responder_id=0, target_id=0,
         error_type=mem_err_type(st),
-        extended=(loc.row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK if loc else 0,
-        rank=loc.rank if loc else 0,
+        extended=(row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK,
+        rank=rank,
         mem_array_handle=0, mem_dev_handle=0, tail=b"",
     )
+
+
+_MEM_VALID = cmem.CPER_MEM_VALID_ERROR_STATUS | cmem.CPER_MEM_VALID_ERROR_TYPE
+_MEM_VALID_LOCATED = _MEM_VALID | (
+    cmem.CPER_MEM_VALID_PA | cmem.CPER_MEM_VALID_PA_MASK | cmem.CPER_MEM_VALID_NODE
+    | cmem.CPER_MEM_VALID_CARD | cmem.CPER_MEM_VALID_MODULE | cmem.CPER_MEM_VALID_BANK
+    | cmem.CPER_MEM_VALID_ROW | cmem.CPER_MEM_VALID_COLUMN | cmem.CPER_MEM_VALID_RANK_NUMBER)
+_GRANULE_PA_MASK = _UINT64 & ~0x3F
 
 
 def arm_err_info(rec: ErrRecordState, *, first: bool, last: bool, va: int | None = None) -> carm.CperArmErrInfo:

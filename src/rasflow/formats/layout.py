@@ -19,6 +19,8 @@ Encode never fixes anything: whatever was decoded is written back unchanged.
 
 from __future__ import annotations
 
+import functools
+import operator
 import struct
 import uuid
 from collections import namedtuple
@@ -47,7 +49,7 @@ class Guid(bytes):
         return uuid.UUID(bytes_le=bytes(self))
 
     def __str__(self) -> str:
-        return str(uuid.UUID(bytes_le=bytes(self)))
+        return _guid_text(self)
 
     def __repr__(self) -> str:
         return f"Guid('{self}')"
@@ -61,8 +63,16 @@ class Guid(bytes):
             raise FormatError(f"not a GUID: {text!r}", path=path) from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _guid_text(wire: bytes) -> str:
+    """The canonical text of a GUID's wire bytes (a handful of GUIDs recur: section types)."""
+    return str(uuid.UUID(bytes_le=bytes(wire)))
+
+
 NULL_GUID = Guid()
 _bytes_new = bytes.__new__
+_tuple_new = tuple.__new__
+_hex = operator.methodcaller("hex")
 
 
 class _Marker:
@@ -97,7 +107,10 @@ class Names:
         self.table = table
 
     def __call__(self, value: int) -> str:
-        return self.table.get(value, f"unknown ({value:#x})")
+        table = self.table
+        if value in table:
+            return table[value]
+        return f"unknown ({value:#x})"
 
 
 class Flags:
@@ -105,9 +118,21 @@ class Flags:
 
     def __init__(self, table: Mapping[int, str]):
         self.table = table
+        self._ascending = list(table) == sorted(table)
 
     def __call__(self, value: int) -> list[str]:
-        return [name for bit, name in self.table.items() if value >> bit & 1]
+        table = self.table
+        if self._ascending and isinstance(value, int) and value >= 0 and value.bit_count() * 4 <= len(table):
+            # Few bits set: visit only those, lowest first (the table's order).
+            out = []
+            while value:
+                low = value & -value
+                name = table.get(low.bit_length() - 1)
+                if name is not None:
+                    out.append(name)
+                value ^= low
+            return out
+        return [name for bit, name in table.items() if value >> bit & 1]
 
 
 class _Field:
@@ -133,6 +158,12 @@ class LayoutBase(tuple):
     _has_tail: ClassVar[bool]
     _guid_idx: ClassVar[tuple[int, ...]]
     _fields: ClassVar[tuple[str, ...]]
+    _plain: ClassVar[bool]  # no GUID and no Tail: the unpacked tuple is the value
+    _index: ClassVar[dict[str, int]]  # field name -> position
+    # to_dict's plan, one entry per field: (name, converter or None, ((key, derive), ...))
+    _dict_plan: ClassVar[tuple[tuple[str, Callable | None, tuple], ...]]
+    _dict_derived: ClassVar[bool]  # some field has Names/Flags (derived keys follow it)
+    _dict_convert: ClassVar[tuple[tuple[int, Callable], ...]]  # (position, converter)
 
     @classmethod
     def decode(cls, buf, off: int = 0, length: int | None = None):
@@ -141,20 +172,24 @@ class LayoutBase(tuple):
             values = cls.STRUCT.unpack_from(buf, off)
         except struct.error:
             raise cls._truncated(len(buf), off) from None
+        if cls._plain:
+            return _tuple_new(cls, values)
         if cls._guid_idx:
             values = list(values)
             for i in cls._guid_idx:
                 values[i] = _bytes_new(Guid, values[i])  # 16 bytes by construction
         if cls._has_tail:
-            end = len(buf) if length is None else off + length
-            if end > len(buf):
+            buf_len = len(buf)
+            end = buf_len if length is None else off + length
+            if end > buf_len:
                 raise FormatError(
-                    f"truncated: length says {length} bytes, have {len(buf) - off}",
+                    f"truncated: length says {length} bytes, have {buf_len - off}",
                     offset=off,
-                    need=end - len(buf),
+                    need=end - buf_len,
                 )
-            values = (*values, bytes(buf[off + cls.SIZE : end]))
-        return tuple.__new__(cls, values)
+            start = off + cls.SIZE
+            values = (*values, bytes(buf[start:end]) if end != start else b"")
+        return _tuple_new(cls, values)
 
     @classmethod
     def _truncated(cls, buf_len: int, off: int) -> FormatError:
@@ -181,20 +216,32 @@ class LayoutBase(tuple):
 
     def to_dict(self) -> dict[str, Any]:
         """Our JSON form: raw integers, GUIDs as text, bytes as hex, plus derived names."""
+        if not self._dict_derived:
+            values = self
+            if self._dict_convert:
+                values = list(self)
+                for i, convert in self._dict_convert:
+                    values[i] = convert(values[i])
+            return dict(zip(self._fields, values))  # noqa: B905 - same length by construction; strict= costs a third
         out: dict[str, Any] = {}
-        for f, v in zip(self._fields_info, self, strict=True):
-            kind = f.marker.kind
-            if kind == "int":
-                out[f.name] = v
-                if f.names is not None:
-                    out[f.name + "_name"] = f.names(v)
-                if f.flags is not None:
-                    out[f.name + "_flags"] = f.flags(v)
-            elif kind == "guid":
-                out[f.name] = str(v)
-            else:
-                out[f.name] = v.hex()
+        for (name, convert, derived), v in zip(self._dict_plan, self):  # noqa: B905
+            out[name] = v if convert is None else convert(v)
+            if derived:
+                for key, derive in derived:
+                    out[key] = derive(v)
         return out
+
+    def _replace(self, /, **kwds):
+        """Return a new object replacing specified fields with new values."""
+        values = list(self)
+        index = self._index
+        for name, value in kwds.items():
+            i = index.get(name)
+            if i is None:
+                unexpected = [k for k in kwds if k not in index]
+                raise ValueError(f"Got unexpected field names: {unexpected!r}")
+            values[i] = value
+        return _tuple_new(type(self), values)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, path: str = ""):
@@ -341,12 +388,14 @@ def layout(cls: type) -> type:
         offset += f.size
     st = struct.Struct(fmt)
     names = tuple(f.name for f in fields)
+    plan = tuple(_dict_step(f) for f in fields)
     base = namedtuple(cls.__name__, names, defaults=[_default(f.marker) for f in fields])  # type: ignore[misc]
     own_members = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
     # The namedtuple's members (field getters, _fields, __new__, _make, _replace) go into
     # the class itself, so an extended layout's base cannot shadow them; then ours.
     ns: dict[str, Any] = {k: v for k, v in base.__dict__.items() if k not in ("__doc__", "__slots__", "__module__")}
     ns["__repr__"] = LayoutBase.__repr__
+    ns["_replace"] = LayoutBase._replace
     ns.update(own_members)
     ns.update(
         __slots__=(),
@@ -355,12 +404,32 @@ def layout(cls: type) -> type:
         _fields_info=tuple(fields),
         _has_tail=bool(fields) and fields[-1].marker.kind == "tail",
         _guid_idx=tuple(i for i, f in enumerate(fields) if f.marker.kind == "guid"),
+        _plain=all(f.marker.kind in ("int", "bytes") for f in fields),
+        _index={name: i for i, name in enumerate(names)},
+        _dict_plan=plan,
+        _dict_derived=any(derived for _, _, derived in plan),
+        _dict_convert=tuple((i, convert) for i, (_, convert, _) in enumerate(plan) if convert is not None),
         __doc__=cls.__doc__,
         __module__=cls.__module__,
         __qualname__=cls.__qualname__,
     )
     bases = tuple(b for b in cls.__bases__ if b is not object)
     return type(cls.__name__, (*bases, base, LayoutBase), ns)
+
+
+def _dict_step(f: _Field) -> tuple[str, Callable | None, tuple]:
+    """How to_dict writes one field: its name, how the value is converted, derived keys."""
+    kind = f.marker.kind
+    if kind == "guid":
+        return f.name, str, ()
+    if kind != "int":
+        return f.name, _hex, ()
+    derived = []
+    if f.names is not None:
+        derived.append((f.name + "_name", f.names))
+    if f.flags is not None:
+        derived.append((f.name + "_flags", f.flags))
+    return f.name, None, tuple(derived)
 
 
 def _is_classvar(hint: Any) -> bool:

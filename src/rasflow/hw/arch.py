@@ -138,12 +138,25 @@ SPSR_TABLE[0, 1] = SPSR_TABLE[0, 0]  # EL0 always uses SP_EL0
 
 def spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
     """(EL, SP, DAIF bits, IL) from an SPSR_ELx, or None if M is not an AArch64 mode."""
+    v = _SPSR_DECODED.get(spsr, _MISSING)
+    if v is _MISSING:
+        if len(_SPSR_DECODED) > 4096:
+            _SPSR_DECODED.clear()
+        v = _SPSR_DECODED[spsr] = _spsr_decode(spsr)
+    return v
+
+
+def _spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
     if spsr & _SPSR_M4:
         return None
     mode = _MODE_EL_SP.get(_M_FIELD.get(spsr))
     if mode is None:
         return None
     return mode[0], mode[1], spsr & _SPSR_DAIF, bool(spsr & SPSR_IL)
+
+
+_SPSR_DECODED: dict[int, tuple[int, int, int, bool] | None] = {}  # spsr_decode, memoised
+_MISSING = object()
 
 
 _M_FIELD = SPSR_ELx.layouts[0].by_name["M[3:0]"]

@@ -17,6 +17,7 @@ errors first, IRQs otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from ..engine import Component, Engine
@@ -34,6 +35,14 @@ RAS_PPI = 21
 PE_RECORDS = ("cache", "tlb", "bus")
 VBAR = {1: 0xFFFF_8000_0801_0000, 2: 0xFFFF_8000_0802_0000, 3: 0x0E00_0000}
 """Reset VBAR_ELx values of this model (distinct, so traces show which table ran)."""
+_HCR_RW = HCR_EL2.encode(RW=1)
+
+
+@cache
+def _reset_controls(firmware_first: int, iesb: int) -> tuple[int, int]:
+    """SCR_EL3 and SCTLR_ELx at reset for these choices (pure: encoded once each)."""
+    scr = SCR_EL3.encode(NS=1, RW=1, HCE=1, RES1_5_4=0b11, EA=firmware_first, FIQ=firmware_first)
+    return scr, SCTLR_ELx.encode(IESB=iesb)
 
 
 class Machine(InjectMixin, Component):
@@ -73,10 +82,8 @@ class Machine(InjectMixin, Component):
         """SPI -> node for the shared nodes (a PE's own node uses the PPI ``RAS_PPI``)."""
         self._device_errors: dict[str, list[tuple[int, int]]] = {}
         self._armed_sea: dict[int, str] = {}  # PE index -> SET of a consumed PE error
-        scr = SCR_EL3.encode(NS=1, RW=1, HCE=1, RES1_5_4=0b11, EA=int(firmware_first),
-                             FIQ=int(firmware_first))
-        hcr = HCR_EL2.encode(RW=1) if hcr_el2 is None else hcr_el2
-        sctlr = SCTLR_ELx.encode(IESB=int(iesb))
+        scr, sctlr = _reset_controls(int(firmware_first), int(iesb))
+        hcr = _HCR_RW if hcr_el2 is None else hcr_el2
         for pe in self.pes:
             pe.regs.update(SCR_EL3=scr, HCR_EL2=hcr, SCTLR_EL1=sctlr, SCTLR_EL2=sctlr,
                            SCTLR_EL3=sctlr, VBAR_EL1=VBAR[1], VBAR_EL2=VBAR[2],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import struct
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 PAGE_SHIFT = 12
@@ -21,6 +22,8 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 GRANULE_SHIFT = 6
 GRANULE = 1 << GRANULE_SHIFT  # bytes per poison granule
 _U64 = struct.Struct("<Q")
+_PAGE_MASK = PAGE_SIZE - 1
+_LAST_U64 = PAGE_SIZE - 8  # the last offset where a u64 fits in its page
 _ZERO_PAGE = bytes(PAGE_SIZE)
 
 
@@ -71,49 +74,66 @@ class DramGeometry(NamedTuple):
         return DramAddress(node, card, module, rank, bank, row, column)
 
 
+def _layout(ram: tuple, devices: tuple) -> tuple[Region, ...]:
+    """The regions of a machine, sorted by base; overlaps and empty regions are errors."""
+    regions = [Region("ram", f"ram{i}", b, s) for i, (b, s) in enumerate(ram)]
+    regions += [Region("device", n, b, s) for b, s, n in devices]
+    regions.sort(key=lambda r: r.base)
+    for a, b in zip(regions, regions[1:], strict=False):
+        if a.end > b.base:
+            raise ValueError(f"regions {a.name} and {b.name} overlap")
+    for r in regions:
+        if r.size <= 0 or r.base < 0:
+            raise ValueError(f"region {r.name}: bad base/size")
+    return tuple(regions)
+
+
+_layout_cached = lru_cache(maxsize=256)(_layout)
+
+
 class PhysicalMemory:
     """Sparse byte-addressable physical memory with device regions and poison."""
 
     def __init__(self, ram: Iterable[tuple[int, int]],
                  devices: Iterable[tuple[int, int, str]] = ()):
-        regions = [Region("ram", f"ram{i}", b, s) for i, (b, s) in enumerate(ram)]
-        regions += [Region("device", n, b, s) for b, s, n in devices]
-        regions.sort(key=lambda r: r.base)
-        for a, b in zip(regions, regions[1:], strict=False):
-            if a.end > b.base:
-                raise ValueError(f"regions {a.name} and {b.name} overlap")
-        for r in regions:
-            if r.size <= 0 or r.base < 0:
-                raise ValueError(f"region {r.name}: bad base/size")
-        self.regions: tuple[Region, ...] = tuple(regions)
-        self._bases = [r.base for r in regions]
-        self._last = regions[0] if regions else Region("ram", "none", 0, 0)
+        ram, devices = tuple(ram), tuple(devices)
+        try:
+            regions = _layout_cached(ram, devices)
+        except TypeError:  # unhashable descriptions (lists): lay out without the cache
+            regions = _layout(ram, devices)
+        self.regions: tuple[Region, ...] = regions
+        self._bases = tuple(r.base for r in regions)
+        self._ram = tuple(r for r in regions if r.kind == "ram")
+        self._set_last(regions[0] if regions else Region("ram", "none", 0, 0))
         self._pages: dict[int, bytearray] = {}
         self._poison: set[int] = set()  # granule numbers (pa >> GRANULE_SHIFT)
         self._deferred: set[int] = set()  # poisoned by a scrubber (a deferred error)
         self._uet: dict[int, str] = {}  # granule -> UET when not UER
 
     # --- regions --------------------------------------------------------------------
+    def _set_last(self, r: Region) -> None:
+        """Remember the last region hit, with its bounds as plain ints (the fast paths)."""
+        self._last = r
+        self._lo, self._hi = r.base, r.base + r.size
+
     def region(self, pa: int) -> Region | None:
         """The region holding ``pa``, or None (unbacked: an access is an External abort)."""
-        r = self._last
-        if r.base <= pa < r.base + r.size:
-            return r
+        if self._lo <= pa < self._hi:
+            return self._last
         i = bisect.bisect_right(self._bases, pa) - 1
         if i >= 0:
             r = self.regions[i]
             if pa < r.base + r.size:
-                self._last = r
+                self._set_last(r)
                 return r
         return None
 
     @property
     def ram(self) -> tuple[Region, ...]:
-        return tuple(r for r in self.regions if r.kind == "ram")
+        return self._ram
 
     def _check(self, pa: int, n: int) -> None:
-        r = self._last
-        if r.base <= pa and pa + n <= r.base + r.size:
+        if self._lo <= pa and pa + n <= self._hi:
             return
         r = self.region(pa)
         if r is None or pa + n > r.base + r.size:
@@ -122,7 +142,12 @@ class PhysicalMemory:
     # --- data -----------------------------------------------------------------------
     def read(self, pa: int, n: int) -> bytes:
         """``n`` bytes at ``pa`` (untouched memory reads as zeros)."""
-        self._check(pa, n)
+        if not (self._lo <= pa and pa + n <= self._hi):
+            self._check(pa, n)
+        off = pa & _PAGE_MASK
+        if 0 < n <= PAGE_SIZE - off:  # the common case: inside one page
+            data = self._pages.get(pa >> PAGE_SHIFT)
+            return bytes(data[off:off + n]) if data is not None else _ZERO_PAGE[:n]
         out = bytearray()
         while n > 0:
             page, off = pa >> PAGE_SHIFT, pa & (PAGE_SIZE - 1)
@@ -135,6 +160,17 @@ class PhysicalMemory:
 
     def write(self, pa: int, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at ``pa``, allocating pages on first write."""
+        if type(data) is bytes or type(data) is bytearray:  # the common case: one page
+            n = len(data)
+            if not (self._lo <= pa and pa + n <= self._hi):
+                self._check(pa, n)
+            off = pa & _PAGE_MASK
+            if 0 < n <= PAGE_SIZE - off:
+                buf = self._pages.get(pa >> PAGE_SHIFT)
+                if buf is None:
+                    buf = self._pages[pa >> PAGE_SHIFT] = bytearray(PAGE_SIZE)
+                buf[off:off + n] = data
+                return
         data = memoryview(data).cast("B")
         self._check(pa, len(data))
         pos = 0
@@ -150,19 +186,21 @@ class PhysicalMemory:
 
     def read_u64(self, pa: int) -> int:
         """A little-endian 64-bit value (an aligned access stays inside one page)."""
-        off = pa & (PAGE_SIZE - 1)
-        if off > PAGE_SIZE - 8:
+        off = pa & _PAGE_MASK
+        if off > _LAST_U64:
             return _U64.unpack(self.read(pa, 8))[0]
-        self._check(pa, 8)
+        if not (self._lo <= pa and pa + 8 <= self._hi):
+            self._check(pa, 8)
         buf = self._pages.get(pa >> PAGE_SHIFT)
         return 0 if buf is None else _U64.unpack_from(buf, off)[0]
 
     def write_u64(self, pa: int, value: int) -> None:
-        off = pa & (PAGE_SIZE - 1)
-        if off > PAGE_SIZE - 8:
+        off = pa & _PAGE_MASK
+        if off > _LAST_U64:
             self.write(pa, _U64.pack(value))
             return
-        self._check(pa, 8)
+        if not (self._lo <= pa and pa + 8 <= self._hi):
+            self._check(pa, 8)
         buf = self._pages.get(pa >> PAGE_SHIFT)
         if buf is None:
             buf = self._pages[pa >> PAGE_SHIFT] = bytearray(PAGE_SIZE)
@@ -226,4 +264,4 @@ class PhysicalMemory:
 
 
 def _granules(pa: int, size: int) -> range:
-    return range(pa >> GRANULE_SHIFT, ((pa + max(size, 1) - 1) >> GRANULE_SHIFT) + 1)
+    return range(pa >> GRANULE_SHIFT, ((pa + (1 if 1 > size else size) - 1) >> GRANULE_SHIFT) + 1)  # max(size, 1)

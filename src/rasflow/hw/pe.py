@@ -14,16 +14,18 @@ programs in :mod:`.program`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..engine import Component
 from ..formats.arm.esr import decode_esr
 from ..formats.arm.kernel import (
-    ESR_ELx_EC,
     ESR_ELx_EC_DABT_CUR,
     ESR_ELx_EC_DABT_LOW,
     ESR_ELx_EC_IABT_CUR,
     ESR_ELx_EC_IABT_LOW,
+    ESR_ELx_EC_MASK,
+    ESR_ELx_EC_SHIFT,
     ESR_ELx_EC_WATCHPT_CUR,
     ESR_ELx_EC_WATCHPT_LOW,
     esr_get_class_string,
@@ -96,6 +98,11 @@ for (_el, _sp), _m in SPSR_TABLE.items():
                                              arch.SPSR_D)) if _daif >> k & 1)
         _SPSR_MODES[_m | _bits] = arch.spsr_decode(_m | _bits)
 _ESR_FIELDS: dict[int, dict] = {}
+_SPSR_IL = arch.SPSR_IL
+_EC_MASK, _EC_SHIFT = ESR_ELx_EC_MASK, ESR_ELx_EC_SHIFT  # ESR_ELx_EC(esr), inlined
+_HCR_ASYNC = arch.HCR_VSE | arch.HCR_VI  # a virtual SError or IRQ is pending
+_GROUP_LOWER64 = arch.GROUP_LOWER64
+_spsr_decode = arch.spsr_decode
 _HPFAR_NS = HPFAR_EL2.encode(NS=1)
 _FIPA = HPFAR_EL2.by_name["FIPA"]
 _SEL = ERRSELR_EL1.by_name["SEL"]
@@ -116,6 +123,12 @@ def esr_fields(esr: int) -> dict:
             k: v for k, v in f.items()
             if (v or k in _KEY_FIELDS) and not k.startswith("RES") and k not in ("EC", "IL")}}
     return d
+
+
+@lru_cache(maxsize=1024)
+def _mpidr(index: int) -> int:
+    """MPIDR_EL1 of PE ``index`` (Aff0, Aff1; bit 31 RES1)."""
+    return MPIDR_EL1.encode(RES1_31=1, Aff0=index % 256, Aff1=index // 256)
 
 
 class PState:
@@ -157,8 +170,7 @@ class PE(SErrorMixin, ProgramMixin, Component):
         self.machine, self.index, self.el2 = machine, index, el2
         self.regs: dict[str, int] = dict.fromkeys(REGISTERS, 0)
         self.regs["MIDR_EL1"] = midr
-        self.regs["MPIDR_EL1"] = MPIDR_EL1.encode(RES1_31=1, Aff0=index % 256,
-                                                  Aff1=index // 256)
+        self.regs["MPIDR_EL1"] = _mpidr(index)
         self.pstate = PState()  # reset: EL3h, DAIF masked
         self.pc = 0
         self.handlers: dict[int, Handler | None] = {1: None, 2: None, 3: None}
@@ -272,14 +284,14 @@ class PE(SErrorMixin, ProgramMixin, Component):
         ``external_abort``: a synchronous External abort (SCR_EL3.EASE=1 sends those taken
         to EL3 to the SError vector offset)."""
         ps, regs = self.pstate, self.regs
-        from_el = ps.el
+        from_el, sp = ps.el, ps.sp
         if target_el < from_el or target_el not in (1, 2, 3):
             raise ValueError(f"cannot take an exception from EL{from_el} to EL{target_el}")
         vkind = "serror" if (external_abort and target_el == 3
                              and regs["SCR_EL3"] & SCR_EASE) else kind
-        offset = _VECTOR[target_el > from_el, ps.sp, vkind]
+        offset = _VECTOR[target_el > from_el, sp, vkind]
         vector = regs[VBAR[target_el]] + offset
-        spsr = SPSR_TABLE[from_el, ps.sp] | ps.daif | (arch.SPSR_IL if ps.il else 0)
+        spsr = SPSR_TABLE[from_el, sp] | ps.daif | (_SPSR_IL if ps.il else 0)
         regs[SPSR[target_el]] = spsr
         regs[ELR[target_el]] = return_address
         if esr is not None:
@@ -302,21 +314,24 @@ class PE(SErrorMixin, ProgramMixin, Component):
         """Execute the vector: the handler's code runs from vector + 4 (so that an ERET
         back into the handler is not mistaken for a fresh entry at the vector)."""
         handler = self.handlers[el]
-        self.pc = entry.vector_address + 4
+        self.pc = entry[4] + 4  # vector_address
         if handler is not None and not self.machine.halted:
             handler.on_exception(self, entry)
 
     def _trace_entry(self, e: ExceptionEntry, extra: dict) -> None:
-        fields = {"el": e.target_el, "exception": e.kind, "from_el": e.from_el,
-                  "vector": e.vector_offset, "elr": e.elr, "spsr": e.spsr}
-        if e.esr is not None:
-            fields["esr"] = e.esr
-            fields["esr_decoded"] = esr_fields(e.esr)
-        if e.far is not None:
-            fields["far"] = e.far
+        el, kind, from_el, offset, _, esr, far, elr, spsr = e
+        fields = {"el": el, "exception": kind, "from_el": from_el,
+                  "vector": offset, "elr": elr, "spsr": spsr}
+        if esr is not None:
+            fields["esr"] = esr
+            d = _ESR_FIELDS.get(esr)
+            fields["esr_decoded"] = d if d is not None else esr_fields(esr)
+        if far is not None:
+            fields["far"] = far
         if extra:
             fields.update(extra)
-        self.engine.trace.emit(self.engine.now, self.name, "exception_entry", fields)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "exception_entry", fields)
 
     def eret(self, elr: int | None = None, spsr: int | None = None) -> None:
         """ERET: restore PSTATE from SPSR_ELx and resume at ELR_ELx. With SCTLR_ELx.IESB the
@@ -339,21 +354,23 @@ class PE(SErrorMixin, ProgramMixin, Component):
         if regs[SCTLR[el]] & SCTLR_IESB:
             self._implicit_esb(self.pc)
         spsr, elr = regs[SPSR[el]], regs[ELR[el]]
-        mode = _SPSR_MODES.get(spsr) or arch.spsr_decode(spsr)
-        legal = mode is not None and mode[0] <= el and (mode[0] != 2 or self.el2_enabled())
+        mode = _SPSR_MODES.get(spsr) or _spsr_decode(spsr)
+        legal = mode is not None and mode[0] <= el and (
+            mode[0] != 2 or arch.el2_enabled(regs["SCR_EL3"], self.el2))
         if legal:
             ps.el, ps.sp, ps.daif, ps.il = mode
+            to_el = mode[0]
+            fields = {"from_el": el, "el": to_el, "elr": elr, "spsr": spsr}
         else:
             ps.daif, ps.il = spsr & DAIF_ALL, True
+            to_el = el
+            fields = {"from_el": el, "el": el, "elr": elr, "spsr": spsr, "illegal": True}
         self.pc = elr
-        fields = {"from_el": el, "el": ps.el, "elr": elr, "spsr": spsr}
-        if not legal:
-            fields["illegal"] = True
-        self.engine.trace.emit(self.engine.now, self.name, "eret", fields)
-        to_el = ps.el
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "eret", fields)
         if self._resume is not None:
             self._resume_check()
-        if self._serror is not None or self._irqs or regs["HCR_EL2"] & (arch.HCR_VSE | arch.HCR_VI):
+        if self._serror is not None or self._irqs or regs["HCR_EL2"] & _HCR_ASYNC:
             self._check_async()
         if legal and to_el >= 1 and ps.el == to_el and self.pc == elr:
             self._enter_vector(to_el, elr)
@@ -361,20 +378,20 @@ class PE(SErrorMixin, ProgramMixin, Component):
     def _enter_vector(self, el: int, pc: int) -> None:
         """An ERET that lands on a vector of ``el`` runs that EL's handler with the entry
         its registers describe (TF-A's inject_sync_ea64 ends this way)."""
-        offset = pc - self.regs[VBAR[el]]
+        regs = self.regs
+        offset = pc - regs[VBAR[el]]
         if not 0 <= offset < 0x800 or offset % 0x80:
             return
         kind = _VECTOR_KIND[offset % 0x200]
-        if offset >= arch.GROUP_LOWER64:
-            mode = arch.spsr_decode(self.regs[SPSR[el]])
+        spsr = regs[SPSR[el]]
+        if offset >= _GROUP_LOWER64:
+            mode = _SPSR_MODES.get(spsr) or _spsr_decode(spsr)
             from_el = mode[0] if mode else el - 1
         else:
             from_el = el
-        regs = self.regs
-        esr = regs[ESR[el]] if kind in ("sync", "serror") else None
-        far = regs[FAR[el]] if kind == "sync" and ESR_ELx_EC(esr) in _ABORT_ECS else None
-        entry = ExceptionEntry(el, kind, from_el, offset, pc, esr, far, regs[ELR[el]],
-                               regs[SPSR[el]])
+        esr = regs[ESR[el]] if kind == "sync" or kind == "serror" else None
+        far = regs[FAR[el]] if kind == "sync" and (esr & _EC_MASK) >> _EC_SHIFT in _ABORT_ECS else None
+        entry = ExceptionEntry(el, kind, from_el, offset, pc, esr, far, regs[ELR[el]], spsr)
         self._trace_entry(entry, {"via": "eret"})
         self._run_handler(el, entry)
 

@@ -48,6 +48,8 @@ LOAD, STORE, SVC, HVC, SMC, ESB, SLEEP, LOOP, ENDLOOP = range(9)
 _OPS = {"load": (LOAD, 1), "store": (STORE, 2), "svc": (SVC, 1), "hvc": (HVC, 1),
         "smc": (SMC, 1), "esb": (ESB, 0), "sleep": (SLEEP, 1)}
 _CALL_ESR: dict[tuple[int, int], int] = {}
+_DAIF_BITS = {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I, "F": arch.SPSR_F}
+_HCR_ASYNC = arch.HCR_VSE | arch.HCR_VI  # a virtual SError or IRQ is pending
 ESR_UNDEFINED = encode_esr(EC=ESR_ELx_EC_UNKNOWN, IL=1)
 
 
@@ -102,7 +104,11 @@ class ProgramMixin:
     # --- instructions ---------------------------------------------------------------
     def load(self, va: int, mmu: Mmu | None = None) -> int | None:
         """LDR (64-bit) at the current PC: the value, or None if it took an abort."""
-        pa, ipa = _translate(mmu, va)
+        if mmu is None:
+            pa, ipa = va, None
+        else:
+            pa = mmu(va)
+            pa, ipa = (pa[0], pa[1]) if type(pa) is tuple else (pa, None)
         if pa is None:
             self._translation_fault(va, ipa, wnr=0)
             return None
@@ -187,7 +193,8 @@ class ProgramMixin:
     def _sync_external_abort(self, va: int, ipa: int | None, set_: str, *, wnr: int) -> None:
         """A synchronous External abort on this data access, routed by sea_target_el."""
         from_el = self.pstate.el
-        target = self.sea_target_el(from_el)
+        regs = self.regs
+        target = arch.sea_target_el(regs["SCR_EL3"], regs["HCR_EL2"], from_el, el2=self.el2)
         esr = sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=self.machine.sea_ea)
         self.take_exception(target, "sync", esr, va, return_address=self.pc,
                             ipa=ipa if target == 2 else None, external_abort=True)
@@ -272,14 +279,13 @@ class ProgramMixin:
         ps.el, ps.sp, ps.il = el, 0 if el == 0 else 1, False
         ps.daif = 0
         for c in daif.upper():
-            ps.daif |= {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I,
-                        "F": arch.SPSR_F}[c]
+            ps.daif |= _DAIF_BITS[c]
         self.pc = entry
         end = entry + 4 * len(code)
         counters: dict[int, int] = {}
         self._runner = code
         self._ended = None
-        machine = self.machine
+        machine, regs = self.machine, self.regs
         self.trace("program_start", el=el, entry=entry, instructions=len(code))
         reason = "done"
         try:
@@ -287,8 +293,8 @@ class ProgramMixin:
                 if machine.halted:
                     reason = "halted"
                     break
-                if self.async_pending():
-                    self._check_async()
+                if self._serror is not None or self._irqs or regs["HCR_EL2"] & _HCR_ASYNC:
+                    self._check_async()  # async_pending(), inlined
                     if machine.halted:  # the exception's handler halted the platform
                         reason = "halted"
                         break
@@ -340,7 +346,10 @@ class ProgramMixin:
                         if ps.el != el or self.pc != pc + 4:
                             break
                     continue
-                self._do(op, mmu)
+                if kind == LOAD:
+                    self.load(op[1], mmu)
+                else:
+                    self._do(op, mmu)
                 yield ns
         finally:
             self._runner = None

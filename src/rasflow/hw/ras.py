@@ -26,6 +26,7 @@ Every bit position comes from the declarations in :mod:`rasflow.formats.arm.ras`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from ..formats.arm.names import SERR_NAMES, UET_NAMES
 from ..formats.arm.ras import (
@@ -42,6 +43,7 @@ from ..formats.arm.ras import (
 )
 
 KINDS = ("memory", "cache", "tlb", "bus")
+_KIND_SET = frozenset(KINDS)
 REGISTERS = ("FR", "CTLR", "STATUS", "ADDR", "MISC0", "MISC1")
 
 UET = {name[name.index("(") + 1:-1]: code for code, name in UET_NAMES.items()}
@@ -70,6 +72,8 @@ _CE_MASK, _UET_MASK = _mask(ERR_STATUS, "CE"), _mask(ERR_STATUS, "UET")
 _CE_NONSPECIFIC = ERR_STATUS.encode(CE=0b10)
 _W1C = [_mask(ERR_STATUS, n) for n in ("AV", "V", "UE", "ER", "OF", "MV", "CE", "DE", "PN",
                                        "UET", "CI")]
+_W1C_BITS = sum(m for m in _W1C if m & (m - 1) == 0)  # one-bit fields: clear what is written
+_W1C_FIELDS = tuple(m for m in _W1C if m & (m - 1))  # multi-bit: any 1 clears the field
 _SYNDROME = _mask(ERR_STATUS, "IERR") | _mask(ERR_STATUS, "SERR")
 _ADDR_NS = ERR_ADDR.encode(NS=1)
 _PADDR_MAX = ERR_ADDR.by_name["PADDR"].max
@@ -79,6 +83,7 @@ _FEAT_ALWAYS = 0b10  # ERR<n>FR feature field: implemented, always enabled
 _FR_CEC16 = 0b100
 
 
+@cache
 def default_fr(kind: str) -> int:
     """ERR<n>FR of a record of this kind: detection, UE/DE/CE recording, interrupts;
     a 16-bit corrected error counter for memory and caches."""
@@ -93,6 +98,19 @@ DEFAULT_CTLR = ERR_CTLR.encode(ED=1, UI=1, FI=1, UE=1, CFI=1, DUI=1)
 """ERR<n>CTLR at reset in this model: detection and every interrupt enabled."""
 
 
+@cache
+def _records_reset(record_kinds: tuple[str, ...]) -> tuple[tuple[int, ...], tuple]:
+    """ERR<n>FR of each record, and its corrected error counter as (shift, max, counter OF
+    mask) or None (the MISC0 form FR selects): constants of the record kinds."""
+    frs = tuple(default_fr(k) for k in record_kinds)
+    cecs = []
+    for fr in frs:
+        lay = misc0_layout(fr)
+        f = lay.by_name.get("CEC")
+        cecs.append(None if f is None else (f.lsb, f.max, _mask(lay, "OF")))
+    return frs, tuple(cecs)
+
+
 class ErrorNode:
     """A RAS error node: ``records`` standard error records of one ``kind``
     (or one kind per record with ``record_kinds``)."""
@@ -105,19 +123,16 @@ class ErrorNode:
             raise ValueError(f"{name}: {records} records do not fit a 4 KiB node")
         self.name, self.kind, self.intid = name, kind, intid
         self.record_kinds = tuple(record_kinds or (kind,) * records)
-        if len(self.record_kinds) != records or not set(self.record_kinds) <= set(KINDS):
+        if len(self.record_kinds) != records or not _KIND_SET.issuperset(self.record_kinds):
             raise ValueError(f"{name}: record_kinds must name one kind per record")
-        self.fr = [default_fr(k) for k in self.record_kinds]
+        frs, cecs = _records_reset(self.record_kinds)
+        self.fr = list(frs)
         self.ctlr = [DEFAULT_CTLR] * records
         self.status = [0] * records
         self.addr = [0] * records
         self.misc0 = [0] * records
         self.misc1 = [0] * records
-        self._cec = []  # per record: (shift, max, counter OF mask) or None
-        for fr in self.fr:
-            lay = misc0_layout(fr)
-            f = lay.by_name.get("CEC")
-            self._cec.append(None if f is None else (f.lsb, f.max, _mask(lay, "OF")))
+        self._cec = list(cecs)  # per record: (shift, max, counter OF mask) or None
 
     def __repr__(self) -> str:
         return f"ErrorNode({self.name!r}, {self.num_records} records, kind={self.kind!r})"
@@ -152,17 +167,22 @@ class ErrorNode:
             for m in (_OF, _UE, _DE, _CE_MASK):
                 if old & m and not value & m:
                     return  # a newer error the writer has not seen: keep the record
-        new = old
-        for m in _W1C:
+        clear = value & _W1C_BITS
+        for m in _W1C_FIELDS:
             if value & m:
-                new &= ~m
+                clear |= m
+        new = old & ~clear
         if not new & _V:
             new &= ~_SYNDROME
         self.status[n] = new
 
     def valid_records(self) -> list[int]:
         """Indexes of the records whose STATUS.V is set."""
-        return [n for n, s in enumerate(self.status) if s & _V]
+        status = self.status
+        for value in status:  # usually none is valid: no list to build
+            if value & _V:
+                return [n for n, s in enumerate(status) if s & _V]
+        return []
 
     # --- memory-mapped view (4 KiB node: records at 64*n, ERRGSR, ERRDEVID) -----------
     def mmio_read(self, offset: int) -> int:

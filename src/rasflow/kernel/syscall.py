@@ -6,6 +6,7 @@ real ones do. A driver's ``ioctl`` gets and returns struct *bytes*."""
 from __future__ import annotations
 
 from collections.abc import Generator
+from types import GeneratorType
 from typing import Any, Protocol
 
 from ..formats.linux.errno import EBADF, EFAULT, ENOENT
@@ -58,7 +59,7 @@ class Syscalls:
         if f is None:
             return -EBADF
         ret = f.private.ioctl(task, cmd, arg)
-        if isinstance(ret, Generator):
+        if isinstance(ret, GeneratorType):  # a blocking ioctl (KVM_RUN)
             return self.engine.process(self._blocking_syscall(task, ret), name=f"{self.name}:ioctl")
         self.syscall_exit_to_user_mode(task)
         return ret
@@ -70,9 +71,10 @@ class Syscalls:
 
     def syscall_exit_to_user_mode(self, task: Task) -> None:
         """task_work, then signal delivery (a handler's user code runs here)."""
-        works, task.task_works = task.task_works, []
-        for work in works:
-            work()
+        if task.task_works:
+            works, task.task_works = task.task_works, []
+            for work in works:
+                work()
         if task.pending and not get_signal(self, task):
             self.do_group_exit(task)
 

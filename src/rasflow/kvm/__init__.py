@@ -62,7 +62,7 @@ class KvmDev:
             ret = k.host.install_fd(task, vm, "kvm-vm")
         else:
             ret = -ENOTTY
-        k.trace("kvm_ioctl", pid=task.pid, cmd=uapi.IOCTLS.get(cmd, hex(cmd)), arg=arg, ret=ret)
+        k.trace("kvm_ioctl", pid=task.pid, cmd=uapi.IOCTLS.get(cmd) or hex(cmd), arg=arg, ret=ret)
         return ret
 
 
@@ -109,7 +109,7 @@ class KvmVm:
             ret = self.kvm_vm_ioctl_irq_line(line.irq, line.level)
         else:
             ret = -ENOTTY
-        k.trace("kvm_vm_ioctl", vm=self.name, cmd=uapi.IOCTLS.get(cmd, hex(cmd)),
+        k.trace("kvm_vm_ioctl", vm=self.name, cmd=uapi.IOCTLS.get(cmd) or hex(cmd),
                 arg=decoded if decoded is not None else arg, ret=ret)
         return ret
 
@@ -139,7 +139,7 @@ class VcpuFile:
 
     def ioctl(self, task, cmd: int, arg=0):
         v = self.vcpu
-        name = uapi.IOCTLS.get(cmd, hex(cmd))
+        name = uapi.IOCTLS.get(cmd) or hex(cmd)
         if cmd == uapi.KVM_RUN:
             v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid)
             if not v.initialized:
@@ -182,7 +182,7 @@ class VcpuFile:
                     v.sysregs[reg] = value
             else:
                 ret = 0
-                out = {"PC": v.pc, "PSTATE": v.pstate}.get(reg, v.sysregs.get(reg, 0))
+                out = v.pc if reg == "PC" else v.pstate if reg == "PSTATE" else v.sysregs.get(reg, 0)
                 decoded["value"] = out
         else:
             ret = -ENOTTY
@@ -212,7 +212,10 @@ class VmView:
         return self.vm.halted or self.vm.kvm.host.machine.halted
 
     def cpu_id(self, pe) -> int:
-        return next((v.index for v in self.vm.vcpus if v.pe is pe), 0)
+        for v in self.vm.vcpus:
+            if v.pe is pe:
+                return v.index
+        return 0
 
     def enter(self, vcpu: KvmVcpu, pe) -> None:
         """First entry of a vCPU: the guest kernel schedules its first user task."""

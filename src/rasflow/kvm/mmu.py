@@ -7,6 +7,7 @@ import struct
 from typing import NamedTuple
 
 PAGE = 4096
+_U64 = struct.Struct("<Q")
 
 
 class Memslot(NamedTuple):
@@ -77,18 +78,42 @@ class GuestMemory:
             yield pa, k
             gpa, n = gpa + k, n - k
 
+    def _one_page(self, gpa: int, n: int) -> int | None:
+        """The PA of [gpa, gpa+n) when it lies in one guest page (the common case)."""
+        if n <= PAGE - gpa % PAGE:
+            pa = self.stage2(gpa)
+            if pa is None:
+                raise ValueError(f"guest physical {gpa:#x} is not backed")
+            return pa
+        return None
+
     def read(self, gpa: int, n: int) -> bytes:
         mem = self.stage2.host.memory
+        pa = self._one_page(gpa, n)
+        if pa is not None:
+            return mem.read(pa, n)
         return b"".join(mem.read(pa, k) for pa, k in self._pieces(gpa, n))
 
     def write(self, gpa: int, data: bytes) -> None:
-        mem, off = self.stage2.host.memory, 0
+        mem = self.stage2.host.memory
+        pa = self._one_page(gpa, len(data))
+        if pa is not None:
+            mem.write(pa, data)
+            return
+        off = 0
         for pa, k in self._pieces(gpa, len(data)):
             mem.write(pa, data[off:off + k])
             off += k
 
     def read_u64(self, gpa: int) -> int:
-        return struct.unpack("<Q", self.read(gpa, 8))[0]
+        pa = self._one_page(gpa, 8)
+        if pa is not None:
+            return self.stage2.host.memory.read_u64(pa)
+        return _U64.unpack(self.read(gpa, 8))[0]
 
     def write_u64(self, gpa: int, value: int) -> None:
-        self.write(gpa, struct.pack("<Q", value))
+        pa = self._one_page(gpa, 8)
+        if pa is not None:
+            self.stage2.host.memory.write_u64(pa, value)
+            return
+        self.write(gpa, _U64.pack(value))

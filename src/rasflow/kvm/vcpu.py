@@ -14,6 +14,7 @@ from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, 
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
 EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
+_EXIT_OF_KIND = {"sync": ARM_EXCEPTION_TRAP, "serror": ARM_EXCEPTION_EL1_SERROR}  # else IRQ
 HCR_VSE = HCR_EL2.encode(VSE=1)
 HCR_VI = HCR_EL2.encode(VI=1)
 SPSR_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
@@ -55,7 +56,9 @@ class KvmVcpu:
         self.pending_virq: list[int] = []  # the vGIC's pending SPIs for this vCPU
 
     def trace(self, name: str, **fields) -> None:
-        self.kvm.trace(name, vm=self.vm.name, vcpu=self.index, **fields)
+        kvm = self.kvm
+        kvm.engine.trace.emit(kvm.engine.now, kvm.name, name,
+                              {"vm": self.vm.name, "vcpu": self.index, **fields})
 
     # --- KVM_RUN -----------------------------------------------------------------------------
     def kvm_arch_vcpu_ioctl_run(self):
@@ -117,8 +120,7 @@ class KvmVcpu:
     def on_exception(self, pe, exc) -> None:
         """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code."""
         regs = pe.regs
-        code = {"sync": ARM_EXCEPTION_TRAP, "serror": ARM_EXCEPTION_EL1_SERROR}.get(
-            exc.kind, ARM_EXCEPTION_IRQ)
+        code = _EXIT_OF_KIND.get(exc.kind, ARM_EXCEPTION_IRQ)
         self.pc, self.pstate = regs["ELR_EL2"], regs["SPSR_EL2"]
         self.fault = {"esr_el2": regs["ESR_EL2"], "far_el2": regs["FAR_EL2"],
                       "hpfar_el2": regs["HPFAR_EL2"], "disr_el1": 0}

@@ -15,6 +15,8 @@ errors only through the signals the kernel delivers.
 
 from __future__ import annotations
 
+import functools
+
 from ..engine import Component
 from ..formats.acpi.qemu import qemu_hardware_errors, qemu_virt_hest
 from ..formats.arm.esr import encode_esr
@@ -46,6 +48,14 @@ class CPUState:
 
 class VmmAbort(Exception):
     """QEMU called abort() or exit(): the VM is gone."""
+
+
+@functools.lru_cache(maxsize=64)
+def virt_acpi_build_hest(hw_errors_gpa: int) -> tuple[bytes, bytes, int]:
+    """QEMU virt's HEST bytes, ``etc/hardware_errors`` blob and number of sources for a
+    blob at ``hw_errors_gpa``: a pure function of that address, built once per address."""
+    hest, blob = qemu_virt_hest(hw_errors_gpa)
+    return hest.encode(), blob, len(hest.sources)
 
 
 class Vmm(AcpiGhesMixin, Component):
@@ -110,9 +120,9 @@ class Vmm(AcpiGhesMixin, Component):
         # virt-acpi-build: the HEST and the hardware_errors blob, in guest RAM (reserved)
         self.tables_gpa = self.ipa_base + self.ram_size - TABLES_SIZE
         self.hw_errors_gpa = self.tables_gpa + 0x1000
-        hest, blob = qemu_virt_hest(self.hw_errors_gpa)
-        self.hw_errors = qemu_hardware_errors(self.hw_errors_gpa, hest.sources.__len__())
-        self.write_guest(self.tables_gpa, hest.encode())
+        hest, blob, sources = virt_acpi_build_hest(self.hw_errors_gpa)
+        self.hw_errors = qemu_hardware_errors(self.hw_errors_gpa, sources)
+        self.write_guest(self.tables_gpa, hest)
         self.write_guest(self.hw_errors_gpa, blob)
         self.trace("acpi_build", HEST=self.tables_gpa, hardware_errors=self.hw_errors_gpa,
                    sources=["SEA", "GPIO"])

@@ -174,7 +174,7 @@ def ESR_ELx_FSC_PERM_L(n: int) -> int:
 
 def esr_get_class_string(esr: int) -> str:
     """traps.c esr_class_str[]: the short class name printed in panics and oopses."""
-    return ESR_CLASS_STR.get(ESR_ELx_EC(esr), "UNRECOGNIZED EC")
+    return ESR_CLASS_STR.get((esr & ESR_ELx_EC_MASK) >> ESR_ELx_EC_SHIFT, "UNRECOGNIZED EC")
 
 
 def esr_is_data_abort(esr: int) -> bool:
@@ -186,6 +186,7 @@ _PERM_L = frozenset(ESR_ELx_FSC_PERM_L(n) for n in (3, 2, 1, 0))
 _ACCESS_L = frozenset(ESR_ELx_FSC_ACCESS_L(n) for n in (3, 2, 1, 0))
 _SEA_TTW = frozenset(ESR_ELx_FSC_SEA_TTW(n) for n in (3, 2, 1, 0, -1))
 _SECC_TTW = frozenset(ESR_ELx_FSC_SECC_TTW(n) for n in (3, 2, 1, 0, -1))
+_SEA_ANY = frozenset({ESR_ELx_FSC_EXTABT, ESR_ELx_FSC_SECC}) | _SEA_TTW | _SECC_TTW
 
 
 def esr_fsc_is_translation_fault(esr: int) -> bool:
@@ -220,9 +221,7 @@ def esr_iss_is_eretab(esr: int) -> bool:
 
 def kvm_vcpu_abt_issea(esr: int) -> bool:
     """KVM's test for a synchronous External abort (any level, ECC or not) in an abort ESR."""
-    fsc = esr & ESR_ELx_FSC
-    return (fsc in (ESR_ELx_FSC_EXTABT, ESR_ELx_FSC_SECC)
-            or esr_fsc_is_sea_ttw(fsc) or esr_fsc_is_secc_ttw(fsc))
+    return esr & ESR_ELx_FSC in _SEA_ANY
 
 
 def disr_to_esr(disr: int) -> int:

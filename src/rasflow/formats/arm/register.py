@@ -142,11 +142,15 @@ class Register:
     def encode(self, **fields: int) -> int:
         """Put each named field at its place; missing fields are zero. Nothing is fixed up."""
         value = 0
+        by_name = self.by_name
         for key, v in fields.items():
-            f = self.by_name.get(key)
+            f = by_name.get(key)
             if f is None:
                 raise FormatError(f"{self.label} has no field {key!r}", path=f"{self.name}.{key}")
-            value |= _place(self.name, f, v)
+            if type(v) is int and 0 <= v <= f.max:  # the common case; _place checks the rest
+                value |= v << f.lsb
+            else:
+                value |= _place(self.name, f, v)
         return value
 
     @property

@@ -9,6 +9,7 @@ cper_estatus_check_header() and cper_estatus_check() in drivers/firmware/efi/cpe
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from typing import Annotated, Any, NamedTuple
 
@@ -59,6 +60,9 @@ class AcpiHestGenericDataV300(AcpiHestGenericData):
 
 
 GESB = AcpiHestGenericStatus.SIZE
+_GDATA = AcpiHestGenericData
+_GDATA_V300 = AcpiHestGenericDataV300
+_REVISION = struct.Struct("<H")  # acpi_hest_generic_data.revision, at byte 20 of the entry
 
 
 def gdata_class(revision: int) -> type:
@@ -107,9 +111,9 @@ class Estatus(NamedTuple):
 
     def encode(self) -> bytes:
         parts = [self.block.encode()]
-        for e in self.entries:
-            parts.append(e.header.encode())
-            parts.append(e.body.encode())
+        for header, body in self.entries:
+            parts.append(header.encode())
+            parts.append(body.encode())
         parts.append(self.trailing)
         return b"".join(parts)
 
@@ -168,12 +172,13 @@ class Estatus(NamedTuple):
 
     def with_lengths(self) -> Estatus:
         """Fill data_length, every error_data_length and section_type from the entries."""
-        entries = tuple(
-            GenericData(e.header._replace(error_data_length=e.body.nbytes, section_type=section_guid(e.body)), e.body)
-            for e in self.entries
-        )
-        data_length = sum(e.nbytes for e in entries)
-        return self._replace(block=self.block._replace(data_length=data_length), entries=entries)
+        entries = []
+        data_length = 0
+        for header, body in self.entries:
+            size = body.nbytes
+            entries.append(GenericData(header._replace(error_data_length=size, section_type=section_guid(body)), body))
+            data_length += header.SIZE + size
+        return self._make((self.block._replace(data_length=data_length), tuple(entries), self.trailing))
 
 
 def cper_estatus_len(block: AcpiHestGenericStatus) -> int:
@@ -198,10 +203,11 @@ def decode_estatus(buf, off: int = 0, length: int | None = None, *, lenient: boo
     if length is None:
         length = max(cper_estatus_len(block), GESB + block.data_length)
     end_all = off + length
-    if end_all > len(mv):
+    buf_len = len(mv)
+    if end_all > buf_len:
         raise FormatError(
-            f"status block needs {length} bytes, have {len(mv) - off}",
-            path="block.data_length", offset=off + 12, need=end_all - len(mv),
+            f"status block needs {length} bytes, have {buf_len - off}",
+            path="block.data_length", offset=off + 12, need=end_all - buf_len,
         )
     data_end = off + GESB + block.data_length
     if data_end > end_all:
@@ -213,41 +219,38 @@ def decode_estatus(buf, off: int = 0, length: int | None = None, *, lenient: boo
         data_end = end_all
     entries = []
     pos = off + GESB
-    i = 0
     while pos < data_end:
-        p = f"entries[{i}]"
         try:
             if pos + 22 > data_end:
-                raise FormatError(f"{data_end - pos} bytes left in data_length, too few for an entry header", path=f"{p}.header", offset=pos)
-            rev = int.from_bytes(mv[pos + 20 : pos + 22], "little")
+                raise FormatError(f"{data_end - pos} bytes left in data_length, too few for an entry header", path="header", offset=pos)
+            rev = _REVISION.unpack_from(mv, pos + 20)[0]
             if rev >> 8 > GDATA_REVISION_MAJOR_MAX:
-                raise FormatError(f"unknown generic data revision {rev:#06x}", path=f"{p}.header.revision", offset=pos + 20)
-            hcls = gdata_class(rev)
-            if pos + hcls.SIZE > data_end:
+                raise FormatError(f"unknown generic data revision {rev:#06x}", path="header.revision", offset=pos + 20)
+            hcls = _GDATA_V300 if rev >> 8 >= 3 else _GDATA  # gdata_class()
+            spos = pos + hcls.SIZE
+            if spos > data_end:
                 raise FormatError(
                     f"entry header needs {hcls.SIZE} bytes, {data_end - pos} left in data_length",
-                    path=f"{p}.header", offset=pos, need=pos + hcls.SIZE - data_end,
+                    path="header", offset=pos, need=spos - data_end,
                 )
             header = hcls.decode(mv, pos)
-            spos = pos + hcls.SIZE
             slen = header.error_data_length
             if spos + slen > data_end:
                 raise FormatError(
                     f"error_data_length {slen} runs past data_length by {spos + slen - data_end} bytes",
-                    path=f"{p}.header.error_data_length", offset=pos + 24,
+                    path="header.error_data_length", offset=pos + 24,
                 )
             try:
                 body = decode_section(header.section_type, mv, spos, slen, lenient=lenient)
             except FormatError as e:
-                raise e.within(f"{p}.body") from None
-        except FormatError:
+                raise e.within("body") from None
+        except FormatError as e:
             if not lenient:
-                raise
+                raise e.within(f"entries[{len(entries)}]") from None
             break
         entries.append(GenericData(header, body))
         pos = spos + slen
-        i += 1
-    return Estatus(block, tuple(entries), bytes(mv[pos:end_all]))
+    return Estatus(block, tuple(entries), bytes(mv[pos:end_all]) if pos != end_all else b"")
 
 
 def build_estatus(
@@ -262,16 +265,25 @@ def build_estatus(
     ``block_status`` defaults to the UE or CE bit from the severity, as firmware
     (and QEMU's acpi_ghes_memory_errors) sets it.
     """
+    # What Estatus(...).with_lengths() would give, built directly.
     entries = []
+    data_length = 0
     hcls = gdata_class(revision)
     for item in sections:
         body, fields = (item, {}) if hasattr(item, "encode") else item
-        header = hcls(section_type=section_guid(body), error_severity=error_severity, revision=revision)
-        entries.append(GenericData(header._replace(**fields), body))
+        guid = section_guid(body)
+        size = body.nbytes
+        header = hcls(section_type=guid, error_severity=error_severity, revision=revision, error_data_length=size)
+        if fields or not isinstance(fields, dict):
+            header = header._replace(**fields)
+            if "error_data_length" in fields or "section_type" in fields:  # the lengths win
+                header = header._replace(error_data_length=size, section_type=guid)
+        entries.append(GenericData(header, body))
+        data_length += hcls.SIZE + size
     if block_status is None:
         block_status = n.ACPI_HEST_CORRECTABLE if error_severity == n.CPER_SEV_CORRECTED else n.ACPI_HEST_UNCORRECTABLE
-    block = AcpiHestGenericStatus(block_status=block_status, error_severity=error_severity)
-    return Estatus(block, tuple(entries)).with_lengths()
+    block = AcpiHestGenericStatus(block_status=block_status, error_severity=error_severity, data_length=data_length)
+    return Estatus(block, tuple(entries))
 
 
 __all__ = [

@@ -208,27 +208,26 @@ def decode_record(buf, off: int = 0, *, length: int | None = None, lenient: bool
         )
     sections = []
     for i in range(count):
-        p = f"sections[{i}]"
         dpos = HDR + DESC * i
         try:
             desc = CperSectionDescriptor.decode(mv, dpos)
         except FormatError as e:
             e.offset = (e.offset or 0) + off
-            raise e.within(f"{p}.descriptor") from None
+            raise e.within(f"sections[{i}].descriptor") from None
         so, sl = desc.section_offset, desc.section_length
         if so + sl > size or (so + sl > rlen and not lenient):
             raise FormatError(
                 f"section_offset {so} + section_length {sl} is beyond the record ({rlen} bytes)",
-                path=f"{p}.descriptor.section_length", offset=off + dpos + 4,
+                path=f"sections[{i}].descriptor.section_length", offset=off + dpos + 4,
             )
         try:
             body = decode_section(desc.section_type, mv, so, sl, lenient=lenient)
         except FormatError as e:
             e.offset = (e.offset or 0) + off
-            raise e.within(f"{p}.body") from None
+            raise e.within(f"sections[{i}].body") from None
         sections.append(RecordSection(desc, body))
     rec = CperRecord(header, tuple(sections))
-    return rec._replace(extra=_uncovered(mv, rec, size))
+    return CperRecord(header, rec.sections, _uncovered(mv, rec, size))
 
 
 def _covered_end(rec: CperRecord) -> int:

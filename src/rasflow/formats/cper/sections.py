@@ -43,6 +43,8 @@ SECTION_TYPES: dict[bytes, tuple[str, str, str]] = {
 
 _SHORT_TO_GUID = {short: guid for guid, (_, _, short) in SECTION_TYPES.items()}
 _classes: dict[bytes, type] = {}
+# GUID -> (codec class, its fixed size, whether its decode takes the GUID), for decode_section
+_decoders: dict[bytes, tuple[type, int, bool]] = {}
 
 
 class RawSection(NamedTuple):
@@ -101,17 +103,20 @@ def decode_section(guid: Guid, buf, off: int, length: int, *, lenient: bool = Fa
     Unknown GUIDs give a RawSection. A known type that cannot be decoded raises
     FormatError, or with ``lenient`` becomes a RawSection that says why.
     """
-    cls = section_class(guid)
-    if cls is None:
-        return RawSection(guid, bytes(buf[off : off + length]))
+    decoder = _decoders.get(guid)
+    if decoder is None:
+        cls = section_class(guid)
+        if cls is None:
+            return RawSection(guid, bytes(buf[off : off + length]))
+        decoder = _decoders[guid] = (cls, getattr(cls, "SIZE", 0), getattr(cls, "_guid_in_object", False))
+    cls, minimum, guid_in_object = decoder
     try:
-        minimum = getattr(cls, "SIZE", 0)
         if length < minimum:
             raise FormatError(
                 f"section length {length} is smaller than {cls.__name__} ({minimum} bytes)",
                 offset=off,
             )
-        if getattr(cls, "_guid_in_object", False):
+        if guid_in_object:
             return cls.decode(buf, off, length, guid=guid)
         return cls.decode(buf, off, length)
     except FormatError as e:

@@ -34,10 +34,19 @@ MF_FLAGS = {
 }
 
 
-def mf_flag_names(flags: int) -> list[str]:
+def _flag_names(flags: int) -> list[str]:
     return [name for bit, name in MF_FLAGS.items() if flags >> bit & 1] + [
         f"bit{b}" for b in range(8, flags.bit_length()) if flags >> b & 1
     ]
+
+
+_FLAG_NAMES = tuple(tuple(_flag_names(flags)) for flags in range(256))  # every 8-bit value
+
+
+def mf_flag_names(flags: int) -> list[str]:
+    if 0 <= flags < 256:
+        return list(_FLAG_NAMES[flags])
+    return _flag_names(flags)
 
 
 # enum mf_result and action_name[]

@@ -196,6 +196,7 @@ class GhesDriver:
         self.llist: list[tuple[Ghes, bytes]] = []
         self.estatus_cache = EstatusCache()
         self.seqno = 0
+        self._last_decoded: tuple[bytes, object] = (b"", None)
         self.ratelimit_corrected = Ratelimit(5 * NSEC_PER_SEC, 2)
         self.ratelimit_uncorrected = Ratelimit(5 * NSEC_PER_SEC, 2)
 
@@ -279,12 +280,22 @@ class GhesDriver:
     def print_estatus(self, ghes: Ghes, buf: bytes) -> None:
         """__ghes_print_estatus(): the next ``{seq}`` prefix, the source line, the CPER lines."""
         self.seqno += 1
-        try:
-            est = cper.decode(buf, lenient=True)
-        except FormatError:
+        est = self._decode(buf)
+        if est is None:
             return
         for line in ghes_print_estatus(est, ghes.source_id, self.seqno):
             self.kernel.printk(line)
+
+    def _decode(self, buf: bytes):
+        """The decoded block, or None when it does not decode; ghes_do_proc and the print
+        that follows it read the same block, so the last one is kept."""
+        if self._last_decoded[0] != buf:
+            try:
+                est = cper.decode(buf, lenient=True)
+            except FormatError:
+                est = None
+            self._last_decoded = (bytes(buf), est)
+        return self._last_decoded[1]
 
     # --- ghes_do_proc ----------------------------------------------------------------------
     def ghes_do_proc(self, ghes: Ghes, buf: bytes) -> None:
@@ -292,12 +303,8 @@ class GhesDriver:
         sev = ghes_severity(HEADER.unpack_from(buf)[4])
         k.trace("ghes_do_proc", source_id=ghes.source_id, severity=sev, estatus=bytes(buf))
         queued = False
-        try:
-            est = cper.decode(buf, lenient=True)
-            entries = est.entries
-        except FormatError:
-            entries = ()
-        for gdata in entries:
+        est = self._decode(buf)
+        for gdata in est.entries if est is not None else ():
             h = gdata.header
             if h.section_type == guids.CPER_SEC_PLATFORM_MEM:
                 k.trace("mc_event", severity=sev, pa=getattr(gdata.body, "physical_addr", None))

@@ -3,6 +3,8 @@ hand every enabled GHES/GHESv2 entry to ghes_probe (hest_parse_ghes)."""
 
 from __future__ import annotations
 
+import functools
+
 from ...formats import acpi
 from ...formats.errors import FormatError
 
@@ -22,13 +24,20 @@ def hest_init(kernel, memory, tables: dict[str, int]) -> list:
         kernel.printk("HEST: Table not found.")
         return []
     try:
-        hest = acpi.decode(raw)
+        sources, ghes = hest_parse(raw)
     except FormatError as e:
         kernel.trace("hest_init", error=str(e))
         kernel.printk("[Firmware Bug]: HEST: Table contents overflow for hardware error source")
         return []
-    ghes = [s for s in hest.sources if getattr(s, "TYPE", None) in (9, 10)]
-    kernel.trace("hest_init", pa=tables["HEST"], length=len(raw), sources=len(hest.sources),
+    kernel.trace("hest_init", pa=tables["HEST"], length=len(raw), sources=sources,
                  ghes=len(ghes))
     kernel.printk("HEST: Table parsing has been initialized.")
-    return ghes
+    return list(ghes)
+
+
+@functools.lru_cache(maxsize=64)
+def hest_parse(raw: bytes) -> tuple[int, tuple]:
+    """(number of sources, the GHES entries) of the HEST bytes ``raw``. The decoded entries
+    are immutable, so every kernel that boots on the same table shares one parse."""
+    hest = acpi.decode(raw)
+    return len(hest.sources), tuple(s for s in hest.sources if getattr(s, "TYPE", None) in (9, 10))

@@ -64,7 +64,10 @@ class Pages:
         return None
 
     def pfn_valid(self, pfn: int) -> bool:
-        return any(lo <= pfn < hi for lo, hi in self.ranges)
+        for lo, hi in self.ranges:
+            if lo <= pfn < hi:
+                return True
+        return False
 
     def page(self, pfn: int) -> Page:
         """pfn_to_page() (only for valid pfns)."""

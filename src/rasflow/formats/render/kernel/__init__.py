@@ -9,6 +9,7 @@ fixes input: a status block the kernel would reject is rejected by
 
 from __future__ import annotations
 
+import functools
 from importlib import import_module
 
 from ...cper import guids as g
@@ -40,6 +41,7 @@ ARCH_X86_SECTIONS: dict[bytes, tuple[str, int, str, str]] = {
 }
 
 
+@functools.cache
 def _printer(module: str, func: str):
     """The printer and its module, whose flags say how it reads:
     ACCEPTS_RAW_SECTION (it walks the bytes as the kernel does, so it takes a RawSection)
