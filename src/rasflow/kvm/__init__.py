@@ -165,15 +165,13 @@ class VcpuFile:
                                                v.vm.guest_ras)
             ret, out = 0, ev.encode()
             decoded = ev.to_dict()
-        elif cmd in (uapi.KVM_SET_ONE_REG, uapi.KVM_GET_ONE_REG):
+        elif cmd == uapi.KVM_SET_ONE_REG or cmd == uapi.KVM_GET_ONE_REG:
             reg_id, value = arg
             reg = uapi.ONE_REGS.get(reg_id)
-            decoded = {"id": hex(reg_id), "reg": reg}
             if reg is None:
-                ret = -EINVAL
+                decoded, ret = {"id": hex(reg_id), "reg": reg}, -EINVAL
             elif cmd == uapi.KVM_SET_ONE_REG:
-                decoded["value"] = value
-                ret = 0
+                decoded, ret = {"id": hex(reg_id), "reg": reg, "value": value}, 0
                 if reg == "PC":
                     v.pc = value
                 elif reg == "PSTATE":
@@ -181,9 +179,8 @@ class VcpuFile:
                 else:
                     v.sysregs[reg] = value
             else:
-                ret = 0
                 out = v.pc if reg == "PC" else v.pstate if reg == "PSTATE" else v.sysregs.get(reg, 0)
-                decoded["value"] = out
+                decoded, ret = {"id": hex(reg_id), "reg": reg, "value": out}, 0
         else:
             ret = -ENOTTY
         v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)

@@ -73,7 +73,7 @@ class KvmVcpu:
                 return -EINTR
             if self.vm.halted or host.machine.halted:
                 return -EINTR
-            yield self.kvm.engine.timeout(GUEST_ENTRY_NS)
+            yield GUEST_ENTRY_NS
             if task.pending or self.vm.halted or host.machine.halted:
                 continue
             self._exit = self.kvm.engine.event()

@@ -265,7 +265,7 @@ class GhesDriver:
             self.ghes_do_proc(ghes, buf)
             if not self.estatus_cache.cached(buf, k.now) and self.ghes_print_estatus(ghes, buf):
                 self.estatus_cache.add(buf, k.now)
-        yield k.engine.timeout(0)
+        yield 0
 
     # --- printing -----------------------------------------------------------------------
     def ghes_print_estatus(self, ghes: Ghes, buf: bytes) -> bool:

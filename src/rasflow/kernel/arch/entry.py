@@ -102,7 +102,7 @@ class ArchEntry:
             return
         k.printk(f"Internal error: {name}: {exc.esr:016x} [#1] SMP")
         k.panic("Fatal exception")
-        yield k.engine.timeout(0)
+        yield 0
 
     # --- interrupts ---------------------------------------------------------------------------
     def el_interrupt(self, pe, exc) -> None:
@@ -157,7 +157,7 @@ class ArchEntry:
     # --- return to user ---------------------------------------------------------------------
     def ret_to_user(self, pe):
         """The return to user after deferred work: its own scheduled event."""
-        yield self.kernel.engine.timeout(0)
+        yield 0
         self.exit_to_user_mode(pe)
 
     def exit_to_user_mode(self, pe) -> None:

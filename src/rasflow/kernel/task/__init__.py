@@ -67,7 +67,10 @@ class Task:
         return self.exit_signal is None and self.exit_code is None
 
     def find_vma(self, va: int) -> Vma | None:
-        return next((v for v in self.vmas if v.start <= va < v.end), None)
+        for v in self.vmas:
+            if v.start <= va < v.end:
+                return v
+        return None
 
     def vma_address(self, pfn: int) -> int | None:
         """page_address_in_vma(): the user VA this task maps ``pfn`` at, or None."""
