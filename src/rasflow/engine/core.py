@@ -58,7 +58,7 @@ class Timeout(Event):
     def __init__(self, engine: Engine, delay: int, value: Any = None):
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        super().__init__(engine)
+        Event.__init__(self, engine)
         self.triggered, self.value = True, value  # succeed(value, delay=delay), inline
         engine._push(delay, self._process, URGENT if delay == 0 else NORMAL)
 
@@ -70,7 +70,7 @@ class Process(Event):
     __slots__ = ("gen", "name")
 
     def __init__(self, engine: Engine, gen: Generator, name: str = ""):
-        super().__init__(engine)
+        Event.__init__(self, engine)
         self.gen, self.name = gen, name
         engine._push(0, self._start, URGENT)
 

@@ -40,6 +40,7 @@ SET_UC = 2  # ESR_ELx.SET: uncontainable
 AET_UC, AET_CE = 0, 6
 SMC_UNK = (1 << 64) - 1
 _ABORTS_LOW = (k.ESR_ELx_EC_IABT_LOW, k.ESR_ELx_EC_DABT_LOW)
+_EC_MASK, _EC_SHIFT = k.ESR_ELx_EC_MASK, k.ESR_ELx_EC_SHIFT
 _ESR: dict[int, Any] = {}
 _ESR_EL = (None, "ESR_EL1", "ESR_EL2", "ESR_EL3")  # the target EL's registers, by EL
 _FAR_EL = (None, "FAR_EL1", "FAR_EL2", "FAR_EL3")
@@ -57,6 +58,22 @@ def _esr(esr: int):
             _ESR.clear()
         v = _ESR[esr] = arm.decode_esr(esr)
     return v
+
+
+def _sea_uncontainable(esr: int) -> bool:
+    """An uncontainable synchronous External abort: FSC 0x10 with SET=UC (memoised by value).
+    v2.14's rule; the v2.15/HEAD C port's "or" would call every SEA uncontainable."""
+    v = _UNCONTAINABLE.get(esr)
+    if v is None:
+        if len(_UNCONTAINABLE) > 4096:
+            _UNCONTAINABLE.clear()
+        f = _esr(esr).fields
+        v = _UNCONTAINABLE[esr] = (f.get("DFSC", f.get("IFSC")) == k.ESR_ELx_FSC_EXTABT
+                                   and f.get("SET") == SET_UC)
+    return v
+
+
+_UNCONTAINABLE: dict[int, bool] = {}
 
 
 def _same_el_esr(esr: int) -> int:
@@ -91,6 +108,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         self._sdei_ctx: dict[int, tuple[int, int, int]] = {}  # PE -> (event, interrupted ELR, SPSR)
         self._double_fault: dict[int, int] = {}  # PE -> CTX_DOUBLE_FAULT_ESR
         self._targets: dict[tuple[str, ...], GhesTarget | None] = {}
+        self._routes: dict[tuple, tuple[int, int, int]] = {}  # _inject_route, memoised
         self.handled = 0
         for pe in machine.pes:
             pe.install(3, self)
@@ -113,7 +131,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         if exc.kind in ("fiq", "irq"):
             self.ras_interrupt_handler(pe, exc)
             return
-        ec = _esr(exc.esr).ec
+        ec = (exc.esr & _EC_MASK) >> _EC_SHIFT  # ESR_ELx_EC(esr)
         if ec in _ABORTS_LOW or (exc.from_el < 3 and ec in (k.ESR_ELx_EC_IABT_CUR, k.ESR_ELx_EC_DABT_CUR)):
             self.handler_sync_exception(pe, exc)
         elif ec == k.ESR_ELx_EC_SMC64:
@@ -128,13 +146,14 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         """A lower-EL External abort (SCR_EL3.EA=1): uncontainable → panic; else handle and
         delegate with inject_sync_ea64 (unless the record went to an SDEI source, TF-A's
         SDEI_SUPPORT build, whose dispatch is the delegation)."""
-        f = _esr(exc.esr).fields
-        fsc = f.get("DFSC", f.get("IFSC"))
-        # v2.14's rule (SET=UC and FSC=0x10); the v2.15/HEAD C port's "or" would call every SEA uncontainable
-        if fsc == k.ESR_ELx_FSC_EXTABT and f.get("SET") == SET_UC:
-            self.plat_handle_uncontainable_ea(pe, exc.esr, reason=tr.ERROR_EA_SYNC)
+        esr = exc.esr
+        uncontainable = _UNCONTAINABLE.get(esr)
+        if uncontainable is None:
+            uncontainable = _sea_uncontainable(esr)
+        if uncontainable:
+            self.plat_handle_uncontainable_ea(pe, esr, reason=tr.ERROR_EA_SYNC)
             return
-        outcome = self.ea_proceed(pe, tr.ERROR_EA_SYNC, exc.esr, far=exc.far)
+        outcome = self.ea_proceed(pe, tr.ERROR_EA_SYNC, esr, far=exc.far)
         if self.machine.halted or pe.pstate.el != 3:
             return
         if _sdei_delegated(outcome):
@@ -200,8 +219,10 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
     def ras_ea_handler(self, pe, reason: int, esr: int):
         """Probe every error record this PE can reach; handle what is found. None: nothing."""
         records = self.probe(pe)
-        self.trace("ras_ea_handler", cpu=pe.index, reason=tr.EA_REASONS[reason], syndrome=esr,
-                   records=[summary(r) for r in records])
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "ras_ea_handler", {
+            "cpu": pe.index, "reason": tr.EA_REASONS[reason], "syndrome": esr,
+            "records": [summary(r) for r in records]})
         if not records:
             return None
         return self.handle_records(pe, reason, records)
@@ -221,14 +242,27 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
             target = arch.serror_target_el(scr, hcr, from_el, el2=pe.el2)
         return max(target, from_el, 1)
 
+    def _inject_route(self, pe, kind: str, spsr3: int, key: tuple) -> tuple[int, int, int]:
+        """(from_el, target EL, vector offset) of an injection: a pure function of ``key``
+        (kind, SPSR_EL3, SCR_EL3, HCR_EL2, EL2 implemented, policy.inject_target), memoised."""
+        mode = arch.spsr_decode(spsr3)
+        from_el, sp = (mode[0], mode[1]) if mode else (1, 1)
+        target = self._delegation_el(pe, from_el, kind)
+        if len(self._routes) > 1024:
+            self._routes.clear()
+        route = self._routes[key] = (from_el, target, arch.vector_offset(target, from_el, sp, kind))
+        return route
+
     def _inject(self, pe, kind: str, name: str) -> None:
         """inject_exception: the target EL's ESR/FAR/ELR/SPSR from EL3's, ELR_EL3 = the target's
         vector, SPSR_EL3 = the target ELh with DAIF masked (create_spsr), then ERET."""
         regs = pe.regs
         spsr3, elr3 = regs["SPSR_EL3"], regs["ELR_EL3"]
-        mode = arch.spsr_decode(spsr3)
-        from_el, sp = (mode[0], mode[1]) if mode else (1, 1)
-        target = self._delegation_el(pe, from_el, kind)
+        key = (kind, spsr3, regs["SCR_EL3"], regs["HCR_EL2"], pe.el2, self.policy.inject_target)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._inject_route(pe, kind, spsr3, key)
+        from_el, target, offset = route
         esr = regs["ESR_EL3"]
         sync = kind == "sync"
         if sync and target == from_el:
@@ -241,11 +275,11 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
                 fields["far"] = far
         regs[_ELR_EL[target]] = elr3
         regs[_SPSR_EL[target]] = spsr3
-        offset = arch.vector_offset(target, from_el, sp, kind)
         regs["ELR_EL3"] = regs[_VBAR_EL[target]] + offset
         regs["SPSR_EL3"] = _ELH_MASKED[target]
         fields["elr"], fields["spsr"], fields["vector"] = elr3, spsr3, offset
-        self.engine.trace.emit(self.engine.now, self.name, name, fields)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, name, fields)
         pe.eret()
 
     def inject_sync_ea64(self, pe) -> None:

@@ -27,6 +27,13 @@ from ..formats.cper import names as cn
 from .platform import read_table
 
 SYNCHRONOUS_NOTIFY = frozenset({"SEA", "SEI"})  # the notification is the delegated exception
+_short_name = cper.sections.short_name
+
+
+@lru_cache(maxsize=64)
+def _severity_name(severity: int) -> str:
+    """The kernel's name of a CPER severity (cper_severity_str), memoised."""
+    return cn.name(cn.SEVERITY_KERNEL, severity)
 
 
 class GhesTarget(NamedTuple):
@@ -124,7 +131,7 @@ class GhesWriter(Component):
             self.ghes_drain(t)
             if q:
                 return self._unacked(t, est, data)
-        ack = self.read_ack(t)
+        ack = self.memory.read_u64(t.read_ack_register)  # read_ack(t)
         if (ack >> t.read_ack_bit_offset) & t.read_ack_write != t.read_ack_write:  # not acked()
             return self._unacked(t, est, data)
         self._write(t, est, data, queued=False, ack=ack)
@@ -156,10 +163,12 @@ class GhesWriter(Component):
         block_pa = memory.read_u64(t.error_status_address)
         memory.write(block_pa, data)
         self.written += 1
-        self.trace("ghes_record_cper_errors", result="written", source_id=t.source_id, notify=t.notify,
-                   block=block_pa, length=len(data), read_ack=ack, queued=queued,
-                   severity=cn.name(cn.SEVERITY_KERNEL, est.block.error_severity),
-                   sections=[cper.sections.short_name(e.header.section_type) for e in est.entries])
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "ghes_record_cper_errors", {
+            "result": "written", "source_id": t.source_id, "notify": t.notify, "block": block_pa,
+            "length": len(data), "read_ack": ack, "queued": queued,
+            "severity": _severity_name(est.block.error_severity),
+            "sections": [_short_name(e.header.section_type) for e in est.entries]})
 
     def ghes_drain(self, t: GhesTarget) -> int:
         """Write queued records while the OS has acked; notify each. Returns how many."""

@@ -27,6 +27,9 @@ def _cec_max(fr: int) -> int | None:
     return None if f is None else f.max
 
 
+_new_record = tuple.__new__  # ErrRecordState(...) without its Python-level __new__: probe is hot
+
+
 def _errselr(n: int) -> int:
     """ERRSELR_EL1 selecting record ``n``."""
     return ERRSELR_EL1.encode(SEL=n)
@@ -47,12 +50,11 @@ class RasMixin:
             valid = node.valid_records()
             if not valid:
                 continue
-            name, read = node.name, node.read
-            for n in valid:
-                out.append(tr.ErrRecordState(
-                    name, node.record_kind(n), n, self.mc_index.get(name, 0),
-                    read(n, "FR"), read(n, "CTLR"), read(n, "STATUS"),
-                    read(n, "ADDR"), read(n, "MISC0")))
+            name, kinds = node.name, node.record_kinds
+            node_index = self.mc_index.get(name, 0)
+            for n in valid:  # FR, CTLR, STATUS, ADDR, MISC0 of record n
+                out.append(_new_record(tr.ErrRecordState,
+                                       (name, kinds[n], n, node_index, *node.read_record(n))))
         if nodes is None and pe.node is not None:
             out += self.ser_probe_sysreg(pe)
         return out
@@ -102,13 +104,17 @@ class RasMixin:
             esr = pe.regs["ESR_EL3"] if reason != tr.ERROR_INTERRUPT else 0
             self.plat_handle_uncontainable_ea(pe, esr, reason=reason, records=records)
             return None
+        sev = tr.worst(triages)
+        # each entry's header: build_estatus gives it the block's severity and no flags, so
+        # they are named only when they differ
         sections: list[Any] = []
         arm_info = []
         proc_sev = []
         for rec, t in zip(records, triages, strict=True):
             if rec.kind == "memory":
-                loc = self.platform.dram_location(rec.paddr, rec.node_index)
-                sections.append((tr.mem_err_section(rec, loc), {"error_severity": t.severity, "flags": t.flags}))
+                sec = tr.mem_err_section(rec, self.platform.dram_location(rec.paddr, rec.node_index))
+                sections.append(sec if t.severity == sev and not t.flags
+                                else (sec, {"error_severity": t.severity, "flags": t.flags}))
             else:
                 arm_info.append(rec)
                 proc_sev.append(t)
@@ -120,10 +126,11 @@ class RasMixin:
             flags = 0
             for t in proc_sev:
                 flags |= t.flags
-            sections.append((sec, {"error_severity": tr.worst(proc_sev), "flags": flags}))
+            proc_worst = tr.worst(proc_sev)
+            sections.append(sec if proc_worst == sev and not flags
+                            else (sec, {"error_severity": proc_worst, "flags": flags}))
         for rec in records:
             self.clear_record(pe, rec)
-        sev = tr.worst(triages)
         est = cper.build_estatus(sections, error_severity=sev)
         self.handled += 1
         return self._record(pe, reason, est, corrected=sev == cn.CPER_SEV_CORRECTED)
@@ -238,11 +245,29 @@ class RasMixin:
 def summary(r: tr.ErrRecordState) -> dict[str, Any]:
     """One error record for the trace: where, the raw STATUS/ADDR and the decoded class."""
     status = r.status
-    f = tr.status_fields(status)
+    s = _SUMMARY.get(status)
+    if s is None:
+        s = _status_summary(status)
+    cls, serr, uet, av = s
     d: dict[str, Any] = {"node": r.node, "record": r.index, "kind": r.kind, "status": status,
-                         "class": tr.classify_status(status).cls, "serr": f["SERR"]}
-    if f["UE"]:
-        d["uet"] = AET_SHORT[f["UET"]]  # UET and AET share the UC/UEU/UEO/UER codes
-    if f["AV"]:
+                         "class": cls, "serr": serr}
+    if uet is not None:
+        d["uet"] = uet
+    if av:
         d["pa"] = r.paddr
     return d
+
+
+def _status_summary(status: int) -> tuple[str, int, str | None, int]:
+    """What :func:`summary` shows of ERR<n>STATUS: (class, SERR, UET short name if UE, AV),
+    memoised by value."""
+    f = tr.status_fields(status)
+    if len(_SUMMARY) > 4096:
+        _SUMMARY.clear()
+    s = _SUMMARY[status] = (tr.classify_status(status).cls, f["SERR"],
+                            AET_SHORT[f["UET"]] if f["UE"] else None,  # UET and AET share the codes
+                            f["AV"])
+    return s
+
+
+_SUMMARY: dict[int, tuple[str, int, str | None, int]] = {}

@@ -191,8 +191,12 @@ def mem_err_type(status: Mapping[str, int]) -> int:
 def mem_err_section(rec: ErrRecordState, location) -> cmem.CperSecMemErr:
     """A DRAM record -> the CPER memory error section. ``location`` is the platform's
     decode of the PA (hw.memory.DramAddress: node, card, module, rank, bank, row, column)."""
-    st = status_fields(rec.status)
-    if st["AV"]:
+    status = rec.status
+    s = _MEM_STATUS.get(status)
+    if s is None:
+        s = _mem_status(status)
+    av, err_status, err_type = s
+    if av:
         loc = location
         row = loc.row
         valid = _MEM_VALID_LOCATED | (cmem.CPER_MEM_VALID_ROW_EXT if row >> 16 else 0)
@@ -201,21 +205,44 @@ def mem_err_section(rec: ErrRecordState, location) -> cmem.CperSecMemErr:
     else:
         valid, pa, mask, row = _MEM_VALID, 0, 0, 0
         node = card = module = bank = column = rank = 0
-    return cmem.CperSecMemErr(
-        validation_bits=valid,
-        error_status=error_status("memory", st),
-        physical_addr=pa,
-        physical_addr_mask=mask,
-        node=node, card=card, module=module,
-        bank=bank, device=0,
-        row=row & 0xFFFF,
-        column=column, bit_pos=0,
-        requestor_id=0, responder_id=0, target_id=0,
-        error_type=mem_err_type(st),
-        extended=(row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK,
-        rank=rank,
-        mem_array_handle=0, mem_dev_handle=0, tail=b"",
-    )
+    return _new_section(cmem.CperSecMemErr, (  # CperSecMemErr(...) by position (_MEM_FIELDS)
+        valid,  # validation_bits
+        err_status,  # error_status
+        pa,  # physical_addr
+        mask,  # physical_addr_mask
+        node, card, module, bank,
+        0,  # device
+        row & 0xFFFF,  # row
+        column,
+        0,  # bit_pos
+        0, 0, 0,  # requestor_id, responder_id, target_id
+        err_type,  # error_type
+        (row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK,  # extended
+        rank,
+        0, 0,  # mem_array_handle, mem_dev_handle
+        b"",  # tail
+    ))
+
+
+_new_section = tuple.__new__  # a layout (a NamedTuple) without its Python-level __new__
+_MEM_FIELDS = ("validation_bits", "error_status", "physical_addr", "physical_addr_mask", "node",
+               "card", "module", "bank", "device", "row", "column", "bit_pos", "requestor_id",
+               "responder_id", "target_id", "error_type", "extended", "rank", "mem_array_handle",
+               "mem_dev_handle", "tail")
+assert cmem.CperSecMemErr._fields == _MEM_FIELDS, "mem_err_section builds CperSecMemErr by position"
+
+
+def _mem_status(status: int) -> tuple[int, int, int]:
+    """What a memory section takes from ERR<n>STATUS: (AV, UEFI Error Status, memory error
+    type), memoised by value."""
+    st = status_fields(status)
+    if len(_MEM_STATUS) > 4096:
+        _MEM_STATUS.clear()
+    s = _MEM_STATUS[status] = (st["AV"], error_status("memory", st), mem_err_type(st))
+    return s
+
+
+_MEM_STATUS: dict[int, tuple[int, int, int]] = {}
 
 
 _MEM_VALID = cmem.CPER_MEM_VALID_ERROR_STATUS | cmem.CPER_MEM_VALID_ERROR_TYPE

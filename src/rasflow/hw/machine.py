@@ -17,7 +17,7 @@ errors first, IRQs otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from ..engine import Component, Engine
@@ -36,13 +36,17 @@ PE_RECORDS = ("cache", "tlb", "bus")
 VBAR = {1: 0xFFFF_8000_0801_0000, 2: 0xFFFF_8000_0802_0000, 3: 0x0E00_0000}
 """Reset VBAR_ELx values of this model (distinct, so traces show which table ran)."""
 _HCR_RW = HCR_EL2.encode(RW=1)
+_SERR_MEMORY = SERR["memory"]
 
 
-@cache
-def _reset_controls(firmware_first: int, iesb: int) -> tuple[int, int]:
-    """SCR_EL3 and SCTLR_ELx at reset for these choices (pure: encoded once each)."""
+@lru_cache(maxsize=64, typed=True)  # typed: an HCR_EL2 of True is not one of 1
+def _reset_registers(firmware_first: int, iesb: int, hcr: int) -> dict[str, int]:
+    """The control registers every PE starts with for these choices: SCR_EL3, HCR_EL2,
+    SCTLR_ELx and VBAR_ELx (pure: built once each; read-only, copied into ``pe.regs``)."""
     scr = SCR_EL3.encode(NS=1, RW=1, HCE=1, RES1_5_4=0b11, EA=firmware_first, FIQ=firmware_first)
-    return scr, SCTLR_ELx.encode(IESB=iesb)
+    sctlr = SCTLR_ELx.encode(IESB=iesb)
+    return {"SCR_EL3": scr, "HCR_EL2": hcr, "SCTLR_EL1": sctlr, "SCTLR_EL2": sctlr,
+            "SCTLR_EL3": sctlr, "VBAR_EL1": VBAR[1], "VBAR_EL2": VBAR[2], "VBAR_EL3": VBAR[3]}
 
 
 class Machine(InjectMixin, Component):
@@ -82,12 +86,10 @@ class Machine(InjectMixin, Component):
         """SPI -> node for the shared nodes (a PE's own node uses the PPI ``RAS_PPI``)."""
         self._device_errors: dict[str, list[tuple[int, int]]] = {}
         self._armed_sea: dict[int, str] = {}  # PE index -> SET of a consumed PE error
-        scr, sctlr = _reset_controls(int(firmware_first), int(iesb))
-        hcr = _HCR_RW if hcr_el2 is None else hcr_el2
+        reset = _reset_registers(int(firmware_first), int(iesb),
+                                 _HCR_RW if hcr_el2 is None else hcr_el2)
         for pe in self.pes:
-            pe.regs.update(SCR_EL3=scr, HCR_EL2=hcr, SCTLR_EL1=sctlr, SCTLR_EL2=sctlr,
-                           SCTLR_EL3=sctlr, VBAR_EL1=VBAR[1], VBAR_EL2=VBAR[2],
-                           VBAR_EL3=VBAR[3])
+            pe.regs.update(reset)
 
     # --- lookups ------------------------------------------------------------------
     def node(self, name: str) -> ErrorNode:
@@ -127,13 +129,15 @@ class Machine(InjectMixin, Component):
         """A load consumed a poisoned granule: the memory controller records the error
         (UE, AV, ER; PN when the poison was deferred by a scrubber) before the PE takes
         the abort. Returns the abort's SET (UER, UC, UEO)."""
-        uet = self.memory.poison_uet(granule)
+        memory = self.memory
+        uet = memory.poison_uet(granule)
         mc = self.memory_controller(granule) if self.ras else None
         if mc is not None:
             node, n = mc
-            status = node.record_error(n, ue=True, pa=granule, serr=SERR["memory"], uet=uet,
-                                       er=True, pn=self.memory.is_deferred(granule))
-            self.engine.trace.emit(self.engine.now, node.name, "ras_record", {
+            status = node.record_error(n, ue=True, pa=granule, serr=_SERR_MEMORY, uet=uet,
+                                       er=True, pn=memory.is_deferred(granule))
+            engine = self.engine
+            engine.trace.emit(engine.now, node.name, "ras_record", {
                 "record": n, "status": status, "addr": granule, "cpu": pe.index})
         return uet
 

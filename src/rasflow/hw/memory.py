@@ -217,7 +217,8 @@ class PhysicalMemory:
         (a page: ``size=PAGE_SIZE``).
         ``uet`` is the error state its consumption reports (UER unless the platform says
         otherwise, e.g. UC); ``deferred``: the poison was written by a scrubber."""
-        self._check(pa, 1)
+        if not self._lo <= pa < self._hi:  # _check(pa, 1)'s fast path, inlined
+            self._check(pa, 1)
         for g in _granules(pa, size):
             self._poison.add(g)
             if deferred:

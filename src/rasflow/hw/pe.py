@@ -62,6 +62,23 @@ class ExceptionEntry(NamedTuple):
     spsr: int
 
 
+_new_entry = tuple.__new__  # ExceptionEntry(...) without its Python-level __new__: entry is hot
+
+
+def _entry_fields(el: int, kind: str, from_el: int, offset: int, elr: int, spsr: int,
+                  esr: int | None, far: int | None) -> dict:
+    """The fields of an ``exception_entry`` trace event (ESR decoded once per value)."""
+    fields = {"el": el, "exception": kind, "from_el": from_el, "vector": offset, "elr": elr,
+              "spsr": spsr}
+    if esr is not None:
+        fields["esr"] = esr
+        d = _ESR_FIELDS.get(esr)
+        fields["esr_decoded"] = d if d is not None else esr_fields(esr)
+    if far is not None:
+        fields["far"] = far
+    return fields
+
+
 class Handler(Protocol):
     def on_exception(self, pe: PE, exc: ExceptionEntry) -> Any: ...
 
@@ -81,6 +98,7 @@ REGISTERS = (
     "TTBR0_EL1", "TTBR1_EL1",
 )
 """Architectural registers held in ``pe.regs`` (ISR_EL1 is derived, not stored)."""
+_REGS_AT_ZERO = dict.fromkeys(REGISTERS, 0)
 
 DAIF_ALL = arch.SPSR_D | arch.SPSR_A | arch.SPSR_I | arch.SPSR_F
 _DAIF = {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I, "F": arch.SPSR_F}
@@ -101,6 +119,7 @@ _ESR_FIELDS: dict[int, dict] = {}
 _SPSR_IL = arch.SPSR_IL
 _EC_MASK, _EC_SHIFT = ESR_ELx_EC_MASK, ESR_ELx_EC_SHIFT  # ESR_ELx_EC(esr), inlined
 _HCR_ASYNC = arch.HCR_VSE | arch.HCR_VI  # a virtual SError or IRQ is pending
+_SCR_NS_EEL2 = arch.SCR_NS | arch.SCR_EEL2  # EL2 is enabled (arch.el2_enabled)
 _GROUP_LOWER64 = arch.GROUP_LOWER64
 _spsr_decode = arch.spsr_decode
 _HPFAR_NS = HPFAR_EL2.encode(NS=1)
@@ -168,7 +187,7 @@ class PE(SErrorMixin, ProgramMixin, Component):
                  midr: int = NEOVERSE_N1_MIDR):
         super().__init__(machine.engine, f"cpu{index}")
         self.machine, self.index, self.el2 = machine, index, el2
-        self.regs: dict[str, int] = dict.fromkeys(REGISTERS, 0)
+        self.regs: dict[str, int] = _REGS_AT_ZERO.copy()  # dict.fromkeys(REGISTERS, 0)
         self.regs["MIDR_EL1"] = midr
         self.regs["MPIDR_EL1"] = _mpidr(index)
         self.pstate = PState()  # reset: EL3h, DAIF masked
@@ -217,8 +236,10 @@ class PE(SErrorMixin, ProgramMixin, Component):
             return
         if name not in self.regs:
             raise KeyError(f"{name} is not a writable register of this model")
-        self.regs[name] = value
-        if name in ("SCR_EL3", "HCR_EL2"):
+        regs = self.regs
+        regs[name] = value
+        if name in ("SCR_EL3", "HCR_EL2") and (  # and something is pending (async_pending())
+                self._serror is not None or self._irqs or regs["HCR_EL2"] & _HCR_ASYNC):
             self._check_async()
 
     def _disr_target(self) -> str | None:
@@ -302,36 +323,22 @@ class PE(SErrorMixin, ProgramMixin, Component):
             regs["HPFAR_EL2"] = _HPFAR_NS | ((ipa >> 12) & _FIPA.max) << _FIPA.lsb
         ps.el, ps.sp, ps.daif, ps.il = target_el, 1, DAIF_ALL, False
         self.pc = vector
-        entry = ExceptionEntry(target_el, kind, from_el, offset, vector, esr, far,
-                               return_address, spsr)
-        self._trace_entry(entry, trace_fields)
-        if regs[SCTLR[target_el]] & SCTLR_IESB and self._implicit_esb(vector):
-            return entry  # the SError's handler returned to the vector (or did not)
-        self._run_handler(target_el, entry)
-        return entry
-
-    def _run_handler(self, el: int, entry: ExceptionEntry) -> None:
-        """Execute the vector: the handler's code runs from vector + 4 (so that an ERET
-        back into the handler is not mistaken for a fresh entry at the vector)."""
-        handler = self.handlers[el]
-        self.pc = entry[4] + 4  # vector_address
-        if handler is not None and not self.machine.halted:
-            handler.on_exception(self, entry)
-
-    def _trace_entry(self, e: ExceptionEntry, extra: dict) -> None:
-        el, kind, from_el, offset, _, esr, far, elr, spsr = e
-        fields = {"el": el, "exception": kind, "from_el": from_el,
-                  "vector": offset, "elr": elr, "spsr": spsr}
-        if esr is not None:
-            fields["esr"] = esr
-            d = _ESR_FIELDS.get(esr)
-            fields["esr_decoded"] = d if d is not None else esr_fields(esr)
-        if far is not None:
-            fields["far"] = far
-        if extra:
-            fields.update(extra)
+        entry = _new_entry(ExceptionEntry, (target_el, kind, from_el, offset, vector, esr, far,
+                                            return_address, spsr))
+        fields = _entry_fields(target_el, kind, from_el, offset, return_address, spsr, esr, far)
+        if trace_fields:
+            fields.update(trace_fields)
         engine = self.engine
         engine.trace.emit(engine.now, self.name, "exception_entry", fields)
+        if regs[SCTLR[target_el]] & SCTLR_IESB and self._implicit_esb(vector):
+            return entry  # the SError's handler returned to the vector (or did not)
+        # execute the vector: the handler's code runs from vector + 4 (so that an ERET back
+        # into the handler is not mistaken for a fresh entry at the vector)
+        handler = self.handlers[target_el]
+        self.pc = vector + 4
+        if handler is not None and not self.machine.halted:
+            handler.on_exception(self, entry)
+        return entry
 
     def eret(self, elr: int | None = None, spsr: int | None = None) -> None:
         """ERET: restore PSTATE from SPSR_ELx and resume at ELR_ELx. With SCTLR_ELx.IESB the
@@ -355,8 +362,8 @@ class PE(SErrorMixin, ProgramMixin, Component):
             self._implicit_esb(self.pc)
         spsr, elr = regs[SPSR[el]], regs[ELR[el]]
         mode = _SPSR_MODES.get(spsr) or _spsr_decode(spsr)
-        legal = mode is not None and mode[0] <= el and (
-            mode[0] != 2 or arch.el2_enabled(regs["SCR_EL3"], self.el2))
+        legal = mode is not None and mode[0] <= el and (  # EL2 only when el2_enabled(), inlined
+            mode[0] != 2 or (self.el2 and regs["SCR_EL3"] & _SCR_NS_EEL2))
         if legal:
             ps.el, ps.sp, ps.daif, ps.il = mode
             to_el = mode[0]
@@ -389,11 +396,18 @@ class PE(SErrorMixin, ProgramMixin, Component):
             from_el = mode[0] if mode else el - 1
         else:
             from_el = el
+        elr = regs[ELR[el]]
         esr = regs[ESR[el]] if kind == "sync" or kind == "serror" else None
         far = regs[FAR[el]] if kind == "sync" and (esr & _EC_MASK) >> _EC_SHIFT in _ABORT_ECS else None
-        entry = ExceptionEntry(el, kind, from_el, offset, pc, esr, far, regs[ELR[el]], spsr)
-        self._trace_entry(entry, {"via": "eret"})
-        self._run_handler(el, entry)
+        fields = _entry_fields(el, kind, from_el, offset, elr, spsr, esr, far)
+        fields["via"] = "eret"
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "exception_entry", fields)
+        handler = self.handlers[el]
+        self.pc = pc + 4  # the handler's code runs from vector + 4, as in take_exception
+        if handler is not None and not self.machine.halted:
+            handler.on_exception(self, _new_entry(ExceptionEntry, (el, kind, from_el, offset, pc,
+                                                                   esr, far, elr, spsr)))
 
     # --- PSTATE.DAIF ---------------------------------------------------------------
     def daifset(self, flags: str) -> None:

@@ -56,30 +56,34 @@ ESR_UNDEFINED = encode_esr(EC=ESR_ELx_EC_UNKNOWN, IL=1)
 def compile_program(program: Sequence[tuple]) -> list[tuple]:
     """Flatten a program into instructions; ``loop`` becomes LOOP ... ENDLOOP."""
     out: list[tuple] = []
-
-    def emit(items: Sequence[tuple]) -> None:
-        for insn in items:
-            if not isinstance(insn, tuple) or not insn:
-                raise ValueError(f"instruction {insn!r} is not a tuple")
-            name, args = insn[0], insn[1:]
-            if name == "loop":
-                if len(args) != 2 or not isinstance(args[0], int) or args[0] < 0:
-                    raise ValueError(f"loop takes (n >= 0, body): {insn!r}")
-                start = len(out)
-                out.append((LOOP, args[0], 0))
-                emit(args[1])
-                out.append((ENDLOOP, start))
-                out[start] = (LOOP, args[0], len(out))
-                continue
-            op = _OPS.get(name)
-            if op is None:
-                raise ValueError(f"unknown instruction {name!r}; one of {', '.join(_OPS)}, loop")
-            if len(args) != op[1] or not all(isinstance(a, int) for a in args):
-                raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
-            out.append((op[0], *args))
-
-    emit(program)
+    _emit(program, out)
     return out
+
+
+def _emit(items: Sequence[tuple], out: list[tuple]) -> None:
+    """compile_program's body: append ``items`` to ``out`` (loops recurse)."""
+    for insn in items:
+        if not isinstance(insn, tuple) or not insn:
+            raise ValueError(f"instruction {insn!r} is not a tuple")
+        name, args = insn[0], insn[1:]
+        if name == "loop":
+            if len(args) != 2 or not isinstance(args[0], int) or args[0] < 0:
+                raise ValueError(f"loop takes (n >= 0, body): {insn!r}")
+            start = len(out)
+            out.append((LOOP, args[0], 0))
+            _emit(args[1], out)
+            out.append((ENDLOOP, start))
+            out[start] = (LOOP, args[0], len(out))
+            continue
+        op = _OPS.get(name)
+        if op is None:
+            raise ValueError(f"unknown instruction {name!r}; one of {', '.join(_OPS)}, loop")
+        if len(args) != op[1]:
+            raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
+        for a in args:
+            if not isinstance(a, int):
+                raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
+        out.append((op[0], *args))
 
 
 def _call_esr(ec: int, imm: int) -> int:
@@ -87,6 +91,20 @@ def _call_esr(ec: int, imm: int) -> int:
     if v is None:
         v = _CALL_ESR[ec, imm] = encode_esr(EC=ec, IL=1, imm16=imm)
     return v
+
+
+def _sea_route(scr: int, hcr: int, from_el: int, el2: bool, set_: str, wnr: int,
+               ea: int) -> tuple[int, int]:
+    """(target EL, ESR) of a synchronous External abort on a data access: pure, memoised."""
+    target = arch.sea_target_el(scr, hcr, from_el, el2=el2)
+    esr = sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=ea)
+    if len(_SEA_ROUTE) > 4096:
+        _SEA_ROUTE.clear()
+    route = _SEA_ROUTE[scr, hcr, from_el, el2, set_, wnr, ea] = (target, esr)
+    return route
+
+
+_SEA_ROUTE: dict[tuple, tuple[int, int]] = {}
 
 
 def _translate(mmu: Mmu | None, va: int) -> tuple[int | None, int | None]:
@@ -194,8 +212,11 @@ class ProgramMixin:
         """A synchronous External abort on this data access, routed by sea_target_el."""
         from_el = self.pstate.el
         regs = self.regs
-        target = arch.sea_target_el(regs["SCR_EL3"], regs["HCR_EL2"], from_el, el2=self.el2)
-        esr = sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=self.machine.sea_ea)
+        key = (regs["SCR_EL3"], regs["HCR_EL2"], from_el, self.el2, set_, wnr, self.machine.sea_ea)
+        route = _SEA_ROUTE.get(key)
+        if route is None:
+            route = _sea_route(*key)
+        target, esr = route
         self.take_exception(target, "sync", esr, va, return_address=self.pc,
                             ipa=ipa if target == 2 else None, external_abort=True)
 
@@ -285,8 +306,10 @@ class ProgramMixin:
         counters: dict[int, int] = {}
         self._runner = code
         self._ended = None
-        machine, regs = self.machine, self.regs
-        self.trace("program_start", el=el, entry=entry, instructions=len(code))
+        machine, regs, engine = self.machine, self.regs, self.engine
+        trace = engine.trace  # self.trace(...) without the keyword-argument call: this is hot
+        trace.emit(engine.now, self.name, "program_start",
+                   {"el": el, "entry": entry, "instructions": len(code)})
         reason = "done"
         try:
             while True:
@@ -306,8 +329,8 @@ class ProgramMixin:
                     if self._ended is not None:
                         reason = self._ended
                         break
-                    self._resume = (el, entry, end, self.engine.event())
-                    self.trace("program_suspend", pc=pc, el=ps.el)
+                    self._resume = (el, entry, end, engine.event())
+                    trace.emit(engine.now, self.name, "program_suspend", {"pc": pc, "el": ps.el})
                     why = yield self._resume[3]
                     self._resume = None
                     if why is not None:
@@ -355,7 +378,7 @@ class ProgramMixin:
             self._runner = None
             self._wake = None
             self._resume = None
-        self.trace("program_end", reason=reason, pc=self.pc, el=ps.el)
+        trace.emit(engine.now, self.name, "program_end", {"reason": reason, "pc": self.pc, "el": ps.el})
         return reason
 
 

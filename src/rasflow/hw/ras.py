@@ -75,6 +75,7 @@ _W1C = [_mask(ERR_STATUS, n) for n in ("AV", "V", "UE", "ER", "OF", "MV", "CE", 
 _W1C_BITS = sum(m for m in _W1C if m & (m - 1) == 0)  # one-bit fields: clear what is written
 _W1C_FIELDS = tuple(m for m in _W1C if m & (m - 1))  # multi-bit: any 1 clears the field
 _SYNDROME = _mask(ERR_STATUS, "IERR") | _mask(ERR_STATUS, "SERR")
+_NEWER_BITS = _OF | _UE | _DE  # one-bit fields: set in the record, clear in the value written
 _ADDR_NS = ERR_ADDR.encode(NS=1)
 _PADDR_MAX = ERR_ADDR.by_name["PADDR"].max
 _CTLR_ED = _mask(ERR_CTLR, "ED")
@@ -149,6 +150,10 @@ class ErrorNode:
         """ERR<n><reg> (FR, CTLR, STATUS, ADDR, MISC0, MISC1)."""
         return getattr(self, reg.lower())[n]
 
+    def read_record(self, n: int) -> tuple[int, int, int, int, int]:
+        """ERR<n>FR, CTLR, STATUS, ADDR and MISC0: the registers a probe reads, in one call."""
+        return self.fr[n], self.ctlr[n], self.status[n], self.addr[n], self.misc0[n]
+
     def write(self, n: int, reg: str, value: int) -> None:
         """Write ERR<n><reg>: STATUS is write-1-to-clear, FR is read-only."""
         reg = reg.upper()
@@ -163,10 +168,9 @@ class ErrorNode:
     def write_status(self, n: int, value: int) -> None:
         """W1C write of ERR<n>STATUS (see the module docstring for the ignore rule)."""
         old = self.status[n]
-        if value & _V and old & _V:
-            for m in (_OF, _UE, _DE, _CE_MASK):
-                if old & m and not value & m:
-                    return  # a newer error the writer has not seen: keep the record
+        if value & _V and old & _V and (old & ~value & _NEWER_BITS
+                                        or (old & _CE_MASK and not value & _CE_MASK)):
+            return  # a newer error the writer has not seen (OF, UE, DE or CE): keep the record
         clear = value & _W1C_BITS
         for m in _W1C_FIELDS:
             if value & m:

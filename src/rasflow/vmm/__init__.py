@@ -50,6 +50,9 @@ class VmmAbort(Exception):
     """QEMU called abort() or exit(): the VM is gone."""
 
 
+_MCEERR_NAMES = {BUS_MCEERR_AR: "BUS_MCEERR_AR", BUS_MCEERR_AO: "BUS_MCEERR_AO"}
+
+
 @functools.lru_cache(maxsize=64)
 def virt_acpi_build_hest(hw_errors_gpa: int) -> tuple[bytes, bytes, int]:
     """QEMU virt's HEST bytes, ``etc/hardware_errors`` blob and number of sources for a
@@ -238,8 +241,7 @@ class Vmm(AcpiGhesMixin, Component):
     # --- SIGBUS: kvm_arch_on_sigbus_vcpu ---------------------------------------------------
     def sigbus_handler(self, info, cpu: CPUState) -> None:
         code, addr = info.si_code, info.si_addr
-        self.trace("sigbus", si_code={BUS_MCEERR_AR: "BUS_MCEERR_AR", BUS_MCEERR_AO: "BUS_MCEERR_AO"}
-                   .get(code, code), si_addr=addr)
+        self.trace("sigbus", si_code=_MCEERR_NAMES.get(code, code), si_addr=addr)
         if code not in (BUS_MCEERR_AR, BUS_MCEERR_AO):  # sigbus_reraise(): die of it
             self.host.sys_exit(self.task, 0, sig=SIGBUS)
             self.stop("stopped")
