@@ -151,7 +151,10 @@ class Syscalls:
         self.rmap.setdefault(pfn, []).append((task, page))
 
     def user_pa(self, task: Task, va: int) -> int | None:
-        pfn = self.handle_mm_fault(task, va)
+        mm = task.mm
+        pfn = mm.get(va & ~(PAGE_SIZE - 1)) if mm is not None else None  # the pte is there
+        if pfn is None:
+            pfn = self.handle_mm_fault(task, va)
         return None if pfn is None else pfn << PAGE_SHIFT | (va & (PAGE_SIZE - 1))
 
     def _user_access(self, task: Task, va: int, n: int):

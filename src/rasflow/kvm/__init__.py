@@ -140,6 +140,10 @@ class VcpuFile:
     def ioctl(self, task, cmd: int, arg=0):
         v = self.vcpu
         name = uapi.IOCTLS.get(cmd) or hex(cmd)
+        if cmd == uapi.KVM_SET_ONE_REG or cmd == uapi.KVM_GET_ONE_REG:  # the most frequent
+            ret, out, decoded = self.kvm_arm_one_reg(cmd, *arg)
+            v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
+            return ret if out is None else (ret, out)
         if cmd == uapi.KVM_RUN:
             v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid)
             if not v.initialized:
@@ -165,26 +169,27 @@ class VcpuFile:
                                                v.vm.guest_ras)
             ret, out = 0, ev.encode()
             decoded = ev.to_dict()
-        elif cmd == uapi.KVM_SET_ONE_REG or cmd == uapi.KVM_GET_ONE_REG:
-            reg_id, value = arg
-            reg = uapi.ONE_REGS.get(reg_id)
-            if reg is None:
-                decoded, ret = {"id": hex(reg_id), "reg": reg}, -EINVAL
-            elif cmd == uapi.KVM_SET_ONE_REG:
-                decoded, ret = {"id": hex(reg_id), "reg": reg, "value": value}, 0
-                if reg == "PC":
-                    v.pc = value
-                elif reg == "PSTATE":
-                    v.pstate = value
-                else:
-                    v.sysregs[reg] = value
-            else:
-                out = v.pc if reg == "PC" else v.pstate if reg == "PSTATE" else v.sysregs.get(reg, 0)
-                decoded, ret = {"id": hex(reg_id), "reg": reg, "value": out}, 0
         else:
             ret = -ENOTTY
         v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
         return ret if out is None else (ret, out)
+
+    def kvm_arm_one_reg(self, cmd: int, reg_id: int, value: int):
+        """KVM_SET_ONE_REG / KVM_GET_ONE_REG: (ret, the value read or None, decoded arg)."""
+        v = self.vcpu
+        reg = uapi.ONE_REGS.get(reg_id)
+        if reg is None:
+            return -EINVAL, None, {"id": hex(reg_id), "reg": reg}
+        if cmd == uapi.KVM_SET_ONE_REG:
+            if reg == "PC":
+                v.pc = value
+            elif reg == "PSTATE":
+                v.pstate = value
+            else:
+                v.sysregs[reg] = value
+            return 0, None, {"id": hex(reg_id), "reg": reg, "value": value}
+        out = v.pc if reg == "PC" else v.pstate if reg == "PSTATE" else v.sysregs.get(reg, 0)
+        return 0, out, {"id": hex(reg_id), "reg": reg, "value": out}
 
 
 class VmView:

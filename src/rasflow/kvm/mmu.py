@@ -49,11 +49,11 @@ class Stage2:
         return None
 
     def __call__(self, gpa: int) -> int | None:
-        hva = self.gpa_to_hva(gpa)
-        if hva is None:  # outside RAM: a device assigned to the guest (identity mapped)
-            r = self.host.memory.region(gpa)
-            return gpa if r is not None and r.kind == "device" else None
-        return self.host.user_pa(self.task, hva)
+        for s in self.slots:  # gpa_to_hva(), inline: every guest access comes through here
+            if s.gpa <= gpa < s.gpa + s.size:
+                return self.host.user_pa(self.task, s.hva + gpa - s.gpa)
+        r = self.host.memory.region(gpa)  # outside RAM: a device assigned to the guest (identity mapped)
+        return gpa if r is not None and r.kind == "device" else None
 
 
 class GuestMemory:

@@ -15,7 +15,7 @@ PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 
 
-@dataclass
+@dataclass(slots=True)
 class SigInfo:
     """The kernel_siginfo fields the RAS path fills (si_addr_lsb for BUS_MCEERR_*)."""
 
