@@ -8,6 +8,7 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
 from .trace import Trace
@@ -33,7 +34,9 @@ class Event:
         if self.triggered:
             raise RuntimeError("event already triggered")
         self.triggered, self.value = True, value
-        self.engine._push(delay, self._process, URGENT if delay == 0 else NORMAL)
+        engine = self.engine  # engine._push(delay, self._process, ...), inline: succeed is hot
+        heappush(engine._queue, (engine.now + delay, URGENT if delay == 0 else NORMAL,
+                                 next(engine._seq), self._process))
         return self
 
     def fail(self, exc: BaseException) -> Event:
@@ -60,9 +63,11 @@ class Timeout(Event):
     def __init__(self, engine: Engine, delay: int, value: Any = None):
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        Event.__init__(self, engine)
-        self.triggered, self.value = True, value  # succeed(value, delay=delay), inline
-        engine._push(delay, self._process, URGENT if delay == 0 else NORMAL)
+        # Event.__init__ and succeed(value, delay=delay), inline
+        self.engine, self.callbacks, self.ok, self.processed = engine, [], True, False
+        self.triggered, self.value = True, value
+        heappush(engine._queue, (engine.now + delay, URGENT if delay == 0 else NORMAL,
+                                 next(engine._seq), self._process))
 
 
 class Process(Event):
@@ -72,37 +77,49 @@ class Process(Event):
     __slots__ = ("gen", "name")
 
     def __init__(self, engine: Engine, gen: Generator, name: str = ""):
-        Event.__init__(self, engine)
+        self.engine, self.callbacks, self.value = engine, [], None  # Event.__init__, inline
+        self.triggered = self.processed = False
+        self.ok = True
         self.gen, self.name = gen, name
-        engine._push(0, self._start, URGENT)
+        heappush(engine._queue, (engine.now, URGENT, next(engine._seq), self._resume))  # _push(0)
 
-    def _start(self) -> None:
-        self._resume(None, True)
-
-    def _wake(self, ev: Event) -> None:
-        self._resume(ev.value, ev.ok)
-
-    def _resume(self, value: Any, ok: bool) -> None:
-        try:
-            target = self.gen.send(value) if ok else self.gen.throw(value)
-        except StopIteration as stop:
-            self.succeed(stop.value)
-            return
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the process
-            self.fail(exc)
-            return
-        if type(target) is int:  # a delay: resumed when it passes, as a Timeout would be
-            if target < 0:
-                raise ValueError(f"negative delay {target}")
-            self.engine._push(target, self._start, URGENT if target == 0 else NORMAL)
-            return
-        if not isinstance(target, Event):
-            self.gen.throw(TypeError(f"process {self.name!r} yielded {target!r}, not an Event or ns delay"))
-            return
-        if target.processed:
-            self._resume(target.value, target.ok)
-        else:
-            target.callbacks.append(self._wake)
+    def _resume(self, ev: Event | None = None) -> None:
+        """Run the generator to its next yield. Called with no event to start it (and after a
+        ns delay), as a callback with the Event it waited on: its value is sent in, its
+        failure thrown in. One method for all three: it is the engine's hottest."""
+        gen = self.gen
+        while True:
+            try:
+                if ev is None:
+                    target = gen.send(None)
+                elif ev.ok:
+                    target = gen.send(ev.value)
+                else:
+                    target = gen.throw(ev.value)
+            except StopIteration as stop:  # the process succeeds: succeed(stop.value), inline
+                if self.triggered:
+                    raise RuntimeError("event already triggered") from None
+                self.triggered, self.value = True, stop.value
+                engine = self.engine
+                heappush(engine._queue, (engine.now, URGENT, next(engine._seq), self._process))
+                return
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the process
+                self.fail(exc)
+                return
+            if type(target) is int:  # a delay: resumed when it passes, as a Timeout would be
+                if target < 0:
+                    raise ValueError(f"negative delay {target}")
+                engine = self.engine  # engine._push(target, self._resume, ...), inline
+                heappush(engine._queue, (engine.now + target, URGENT if target == 0 else NORMAL,
+                                         next(engine._seq), self._resume))
+                return
+            if not isinstance(target, Event):
+                gen.throw(TypeError(f"process {self.name!r} yielded {target!r}, not an Event or ns delay"))
+                return
+            if not target.processed:
+                target.callbacks.append(self._resume)
+                return
+            ev = target  # already processed: resumed at once with its outcome
 
 
 @contextlib.contextmanager
@@ -133,7 +150,7 @@ class Engine:
         self._seq = itertools.count()
 
     def _push(self, delay: int, fn: Callable[[], None], priority: int = NORMAL) -> None:
-        heapq.heappush(self._queue, (self.now + delay, priority, next(self._seq), fn))
+        heappush(self._queue, (self.now + delay, priority, next(self._seq), fn))
 
     def schedule(self, delay: int, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(*args, **kwargs)`` ``delay`` ns from now (after events already due then)."""
@@ -167,7 +184,13 @@ class Engine:
             self._run(until, max_steps)
 
     def _run(self, until: int | None, max_steps: int | None) -> None:
-        steps, queue, pop = 0, self._queue, heapq.heappop
+        queue, pop = self._queue, heapq.heappop
+        if until is None and max_steps is None:  # the common case, without the checks
+            while queue:
+                self.now, _, _, fn = pop(queue)  # step(), inline: this loop is the hottest
+                fn()
+            return
+        steps = 0
         while queue:
             if until is not None and queue[0][0] > until:
                 self.now = until

@@ -76,7 +76,9 @@ class Kernel(Syscalls, Component):
         running = self.current.get(cpu)
         if running is None or not running.alive:  # an idle CPU: the new task runs there
             self.current[cpu] = task
-        self.trace("sched_process_fork", pid=pid, comm=comm, cpu=cpu)
+        engine = self.engine  # self.trace(...), inline (here and on the other per-flow events)
+        engine.trace.emit(engine.now, self.name, "sched_process_fork",
+                          {"pid": pid, "comm": comm, "cpu": cpu})
         return task
 
     def clone_thread(self, leader: Task, comm: str, *, cpu: int) -> Task:
@@ -97,12 +99,14 @@ class Kernel(Syscalls, Component):
         if not queue or pe.busy:  # busy: it runs when the current one ends
             return False
         task, program = queue.popleft()
-        if not task.alive:
+        if task.exit_signal is not None or task.exit_code is not None:  # not task.alive
             return self.schedule(pe)
         self.current[task.cpu] = task
         if self.el == 2 and task.kick is None:  # signal_wake_up(): an IPI to its CPU
             task.kick = lambda: pe.raise_interrupt(IPI_RESCHEDULE)
-        self.trace("sched_switch", cpu=task.cpu, next_pid=task.pid, next_comm=task.comm)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "sched_switch",
+                          {"cpu": task.cpu, "next_pid": task.pid, "next_comm": task.comm})
         proc = pe.run(program, self.user_mmu(task), el=0, resume=True)
         proc.callbacks.append(lambda _: self.schedule(pe))  # run to completion, then the next
         return True
@@ -111,11 +115,12 @@ class Kernel(Syscalls, Component):
         """The translation the PE uses for ``task``: its page tables, then (in a guest) the
         stage 2 the hypervisor installed (``machine.stage2``: IPA -> PA)."""
         stage2 = getattr(self.machine, "stage2", None)
+        user_pa = self.user_pa
         if stage2 is None:
-            return lambda va: self.user_pa(task, va)
+            return lambda va: user_pa(task, va)
 
         def mmu(va: int):
-            ipa = self.user_pa(task, va)
+            ipa = user_pa(task, va)
             return None if ipa is None else (stage2(ipa), ipa)
 
         return mmu
@@ -134,7 +139,8 @@ class Kernel(Syscalls, Component):
     # --- log and death --------------------------------------------------------------------
     def printk(self, line: str) -> None:
         self.dmesg.append(line)
-        self.trace("printk", line=line)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "printk", {"line": line})
 
     def printk_ratelimited(self, line: str, *, key: str | None = None) -> bool:
         """pr_*_ratelimited: 10 per 5 s per call site (keyed by the format's start)."""

@@ -15,6 +15,8 @@ from .mm.page import HPAGE_ORDER, PAGE_SHIFT
 from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
 
 HPAGE_SIZE = 1 << (PAGE_SHIFT + HPAGE_ORDER)
+PAGE_MASK = ~(PAGE_SIZE - 1)
+_OFFSET_MASK = PAGE_SIZE - 1
 
 
 class FileOperations(Protocol):
@@ -59,9 +61,10 @@ class Syscalls:
         if f is None:
             return -EBADF
         ret = f.private.ioctl(task, cmd, arg)
-        if isinstance(ret, GeneratorType):  # a blocking ioctl (KVM_RUN)
+        if type(ret) is GeneratorType:  # a blocking ioctl (KVM_RUN)
             return self.engine.process(self._blocking_syscall(task, ret), name=f"{self.name}:ioctl")
-        self.syscall_exit_to_user_mode(task)
+        if task.task_works or task.pending:  # else syscall_exit_to_user_mode() has nothing to do
+            self.syscall_exit_to_user_mode(task)
         return ret
 
     def _blocking_syscall(self, task: Task, gen: Generator):
@@ -81,10 +84,15 @@ class Syscalls:
     def do_group_exit(self, task: Task) -> None:
         """The task died of a signal (or exited): every thread of its process goes too,
         and the dead are reaped (release_task: no longer in the task list)."""
-        self.trace("do_exit", pid=task.pid, comm=task.comm, sig=task.exit_signal,
-                   code=task.exit_code)
+        engine = self.engine  # self.trace(...), inline (here and on the other per-flow events)
+        engine.trace.emit(engine.now, self.name, "do_exit",
+                          {"pid": task.pid, "comm": task.comm, "sig": task.exit_signal,
+                           "code": task.exit_code})
         self.tasks.pop(task.pid, None)
-        for t in [t for t in task.group if t is not task and t.alive]:
+        group = task.group
+        if len(group) == 1 and group[0] is task:  # a single-threaded process
+            return
+        for t in [t for t in group if t is not task and t.alive]:
             t.exit_signal, t.exit_code = task.exit_signal, task.exit_code
             self.trace("do_exit", pid=t.pid, comm=t.comm, sig=t.exit_signal, code=t.exit_code)
             self.tasks.pop(t.pid, None)
@@ -109,13 +117,15 @@ class Syscalls:
         pages are allocated on first touch (handle_mm_fault)."""
         size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
         task.vmas.append(Vma(va, va + size, state, shared_with, pa))
-        self.trace("mmap", pid=task.pid, comm=task.comm, va=va, size=size, state=state)
+        engine = self.engine
+        engine.trace.emit(engine.now, self.name, "mmap",
+                          {"pid": task.pid, "comm": task.comm, "va": va, "size": size, "state": state})
         return va
 
     def handle_mm_fault(self, task: Task, va: int) -> int | None:
         """The pfn ``va`` maps, faulting the page in; None: no vma (SIGSEGV) or a hwpoison
         entry (the caller sends SIGBUS)."""
-        page = va & ~(PAGE_SIZE - 1)
+        page = va & PAGE_MASK
         pfn = task.mm.get(page) if task.mm is not None else None
         if pfn is not None:
             return pfn
@@ -146,16 +156,18 @@ class Syscalls:
 
     def map_page(self, task: Task, va: int, pfn: int) -> None:
         """Set the pte and add the mm to the page's reverse map (anon_vma/i_mmap)."""
-        page = va & ~(PAGE_SIZE - 1)
+        page = va & PAGE_MASK
         task.mm[page] = pfn
         self.rmap.setdefault(pfn, []).append((task, page))
 
     def user_pa(self, task: Task, va: int) -> int | None:
         mm = task.mm
-        pfn = mm.get(va & ~(PAGE_SIZE - 1)) if mm is not None else None  # the pte is there
-        if pfn is None:
-            pfn = self.handle_mm_fault(task, va)
-        return None if pfn is None else pfn << PAGE_SHIFT | (va & (PAGE_SIZE - 1))
+        if mm is not None:
+            pfn = mm.get(va & PAGE_MASK)
+            if pfn is not None:  # the pte is there
+                return pfn << PAGE_SHIFT | (va & _OFFSET_MASK)
+        pfn = self.handle_mm_fault(task, va)
+        return None if pfn is None else pfn << PAGE_SHIFT | (va & _OFFSET_MASK)
 
     def _user_access(self, task: Task, va: int, n: int):
         """(pa, length) pieces of [va, va+n); -EFAULT after a hwpoison SIGBUS."""
@@ -163,26 +175,35 @@ class Syscalls:
         while n > 0:
             pa = self.user_pa(task, va)
             if pa is None:
-                if va & ~(PAGE_SIZE - 1) in task.poisoned:  # kill_accessing_process
+                if va & PAGE_MASK in task.poisoned:  # kill_accessing_process
                     force_sig_info(self, task, SigInfo(SIGBUS, BUS_MCEERR_AR, va, PAGE_SHIFT))
                 return -EFAULT
-            chunk = min(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
+            chunk = PAGE_SIZE - (va & _OFFSET_MASK)
+            if n < chunk:
+                chunk = n
             out.append((pa, chunk))
             va, n = va + chunk, n - chunk
         return out
 
     def copy_to_user(self, task: Task, va: int, data: bytes) -> int:
         pieces = self._user_access(task, va, len(data))
-        if isinstance(pieces, int):
+        if type(pieces) is int:
             return pieces
+        write = self.memory.write
+        if len(pieces) == 1:  # inside one page: the whole buffer
+            write(pieces[0][0], data[:pieces[0][1]])
+            return 0
         off = 0
         for pa, n in pieces:
-            self.memory.write(pa, data[off:off + n])
+            write(pa, data[off:off + n])
             off += n
         return 0
 
     def copy_from_user(self, task: Task, va: int, n: int) -> bytes | int:
         pieces = self._user_access(task, va, n)
-        if isinstance(pieces, int):
+        if type(pieces) is int:
             return pieces
-        return b"".join(self.memory.read(pa, k) for pa, k in pieces)
+        read = self.memory.read
+        if len(pieces) == 1:  # inside one page
+            return read(*pieces[0])
+        return b"".join([read(pa, k) for pa, k in pieces])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..engine import Component
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EEXIST, EINVAL, ENOEXEC, ENOTTY
+from ..formats.linux.kvm import IOCTLS, KVM_GET_ONE_REG, KVM_RUN, KVM_SET_ONE_REG
 from ..policy import Policy, get_policy
 from .mmu import GuestMemory, Memslot, Stage2
 from .vcpu import KvmVcpu
@@ -17,6 +18,9 @@ from .vcpu import KvmVcpu
 GED_INTID = 32 + 9  # QEMU virt's Generic Event Device (VIRT_ACPI_GED): the guest's HED interrupt
 CAPS = {uapi.KVM_CAP_VCPU_EVENTS: 1, uapi.KVM_CAP_ARM_INJECT_EXT_DABT: 1,
         uapi.KVM_CAP_ARM_NISV_TO_USER: 1}
+_ONE_REGS = {reg_id: (reg, hex(reg_id)) for reg_id, reg in uapi.ONE_REGS.items()}
+"""KVM_{GET,SET}_ONE_REG ids: (the register, the id as the trace shows it)."""
+_NO_REG = (None, None)  # an id KVM does not know: -EINVAL
 
 
 class Kvm(Component):
@@ -139,12 +143,29 @@ class VcpuFile:
 
     def ioctl(self, task, cmd: int, arg=0):
         v = self.vcpu
-        name = uapi.IOCTLS.get(cmd) or hex(cmd)
-        if cmd == uapi.KVM_SET_ONE_REG or cmd == uapi.KVM_GET_ONE_REG:  # the most frequent
-            ret, out, decoded = self.kvm_arm_one_reg(cmd, *arg)
-            v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
+        if cmd == KVM_SET_ONE_REG or cmd == KVM_GET_ONE_REG:  # the most frequent
+            # kvm_arm_set_reg / kvm_arm_get_reg, inline: 0 (set), (0, the value) (get), -EINVAL
+            reg_id, value = arg
+            reg, hex_id = _ONE_REGS.get(reg_id, _NO_REG)
+            ret, out = 0, None
+            if reg is None:
+                ret = -EINVAL
+            elif cmd == KVM_SET_ONE_REG:
+                if reg == "PC":
+                    v.pc = value
+                elif reg == "PSTATE":
+                    v.pstate = value
+                else:
+                    v.sysregs[reg] = value
+            else:
+                value = out = (v.pc if reg == "PC" else v.pstate if reg == "PSTATE"
+                               else v.sysregs.get(reg, 0))
+            decoded = ({"id": hex(reg_id), "reg": None} if reg is None
+                       else {"id": hex_id, "reg": reg, "value": value})
+            v.trace("kvm_vcpu_ioctl", cmd=IOCTLS[cmd], pid=task.pid, arg=decoded, ret=ret)
             return ret if out is None else (ret, out)
-        if cmd == uapi.KVM_RUN:
+        name = IOCTLS.get(cmd) or hex(cmd)
+        if cmd == KVM_RUN:
             v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid)
             if not v.initialized:
                 return -ENOEXEC
@@ -173,23 +194,6 @@ class VcpuFile:
             ret = -ENOTTY
         v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
         return ret if out is None else (ret, out)
-
-    def kvm_arm_one_reg(self, cmd: int, reg_id: int, value: int):
-        """KVM_SET_ONE_REG / KVM_GET_ONE_REG: (ret, the value read or None, decoded arg)."""
-        v = self.vcpu
-        reg = uapi.ONE_REGS.get(reg_id)
-        if reg is None:
-            return -EINVAL, None, {"id": hex(reg_id), "reg": reg}
-        if cmd == uapi.KVM_SET_ONE_REG:
-            if reg == "PC":
-                v.pc = value
-            elif reg == "PSTATE":
-                v.pstate = value
-            else:
-                v.sysregs[reg] = value
-            return 0, None, {"id": hex(reg_id), "reg": reg, "value": value}
-        out = v.pc if reg == "PC" else v.pstate if reg == "PSTATE" else v.sysregs.get(reg, 0)
-        return 0, out, {"id": hex(reg_id), "reg": reg, "value": out}
 
 
 class VmView:

@@ -73,47 +73,56 @@ class GuestMemory:
         while n > 0:
             pa = self.stage2(gpa)
             if pa is None:
-                raise ValueError(f"guest physical {gpa:#x} is not backed")
+                raise _not_backed(gpa)
             k = min(n, PAGE - gpa % PAGE)
             yield pa, k
             gpa, n = gpa + k, n - k
 
-    def _one_page(self, gpa: int, n: int) -> int | None:
-        """The PA of [gpa, gpa+n) when it lies in one guest page (the common case)."""
-        if n <= PAGE - gpa % PAGE:
-            pa = self.stage2(gpa)
-            if pa is None:
-                raise ValueError(f"guest physical {gpa:#x} is not backed")
-            return pa
-        return None
-
+    # Each access below resolves one stage-2 translation first when [gpa, gpa+n) lies in
+    # one guest page (the common case), else goes page by page (_pieces).
     def read(self, gpa: int, n: int) -> bytes:
-        mem = self.stage2.host.memory
-        pa = self._one_page(gpa, n)
-        if pa is not None:
-            return mem.read(pa, n)
+        stage2 = self.stage2
+        if n <= PAGE - gpa % PAGE:
+            pa = stage2(gpa)
+            if pa is None:
+                raise _not_backed(gpa)
+            return stage2.host.memory.read(pa, n)
+        mem = stage2.host.memory
         return b"".join(mem.read(pa, k) for pa, k in self._pieces(gpa, n))
 
     def write(self, gpa: int, data: bytes) -> None:
-        mem = self.stage2.host.memory
-        pa = self._one_page(gpa, len(data))
-        if pa is not None:
-            mem.write(pa, data)
+        stage2 = self.stage2
+        if len(data) <= PAGE - gpa % PAGE:
+            pa = stage2(gpa)
+            if pa is None:
+                raise _not_backed(gpa)
+            stage2.host.memory.write(pa, data)
             return
+        mem = stage2.host.memory
         off = 0
         for pa, k in self._pieces(gpa, len(data)):
             mem.write(pa, data[off:off + k])
             off += k
 
     def read_u64(self, gpa: int) -> int:
-        pa = self._one_page(gpa, 8)
-        if pa is not None:
-            return self.stage2.host.memory.read_u64(pa)
+        stage2 = self.stage2
+        if gpa % PAGE <= PAGE - 8:
+            pa = stage2(gpa)
+            if pa is None:
+                raise _not_backed(gpa)
+            return stage2.host.memory.read_u64(pa)
         return _U64.unpack(self.read(gpa, 8))[0]
 
     def write_u64(self, gpa: int, value: int) -> None:
-        pa = self._one_page(gpa, 8)
-        if pa is not None:
-            self.stage2.host.memory.write_u64(pa, value)
+        stage2 = self.stage2
+        if gpa % PAGE <= PAGE - 8:
+            pa = stage2(gpa)
+            if pa is None:
+                raise _not_backed(gpa)
+            stage2.host.memory.write_u64(pa, value)
             return
         self.write(gpa, _U64.pack(value))
+
+
+def _not_backed(gpa: int) -> ValueError:
+    return ValueError(f"guest physical {gpa:#x} is not backed")

@@ -4,12 +4,17 @@ SError/SEA handling, and exception injection (inject_abt64, virtual SError)."""
 
 from __future__ import annotations
 
+import struct
+from operator import itemgetter
+
+from ..engine import Event
 from ..formats.arm import kernel as ak
 from ..formats.arm.esr import decode_esr, encode_esr
 from ..formats.arm.sysreg import HCR_EL2
 from ..formats.arm.sysreg_fault import HPFAR_EL2
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
+from ..formats.linux.kvm import EXIT_REASONS, KVM_RUN_EXIT_OFFSET, KVM_RUN_EXIT_REASON_OFFSET
 from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
@@ -19,6 +24,8 @@ HCR_VSE = HCR_EL2.encode(VSE=1)
 HCR_VI = HCR_EL2.encode(VI=1)
 SPSR_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
+_el1_sysregs_of = itemgetter(*EL1_SYSREGS)  # their values in a PE's registers, in that order
+_EXIT_REASON = struct.Struct("<I")  # kvm_run.exit_reason (u32), written in place
 _FIPA = HPFAR_EL2.by_name["FIPA"]
 IPI_RESCHEDULE = 0  # an SGI
 GUEST_ENTRY_NS = 500  # from KVM_RUN (or a handled exit) to the guest running again
@@ -76,7 +83,7 @@ class KvmVcpu:
             yield GUEST_ENTRY_NS
             if task.pending or self.vm.halted or host.machine.halted:
                 continue
-            self._exit = self.kvm.engine.event()
+            self._exit = Event(self.kvm.engine)
             self.__kvm_vcpu_run()
             code = yield self._exit
             if host.machine.halted:
@@ -86,29 +93,32 @@ class KvmVcpu:
                 return ret
 
     def set_exit(self, reason: int, payload: bytes = b"") -> None:
-        run = uapi.KvmRunHeader.decode(self.run, 0)._replace(exit_reason=reason)
-        self.run[:uapi.KVM_RUN_EXIT_OFFSET] = run.encode()
-        self.run[uapi.KVM_RUN_EXIT_OFFSET:uapi.KVM_RUN_EXIT_OFFSET + 64] = payload.ljust(64, b"\0")
-        self.trace("kvm_userspace_exit", reason=uapi.EXIT_REASONS.get(reason, reason),
+        """kvm_run.exit_reason (the rest of its head as it is) and the exit's payload."""
+        run = self.run
+        _EXIT_REASON.pack_into(run, KVM_RUN_EXIT_REASON_OFFSET, reason)
+        run[KVM_RUN_EXIT_OFFSET:KVM_RUN_EXIT_OFFSET + 64] = payload.ljust(64, b"\0")
+        self.trace("kvm_userspace_exit", reason=EXIT_REASONS.get(reason, reason),
                    payload=payload.hex() if payload else None)
 
     # --- the world switch --------------------------------------------------------------
     def __kvm_vcpu_run(self) -> None:
-        pe = self.pe
-        self._host_el2, self._host_hcr = pe.handlers[2], pe.regs["HCR_EL2"]
-        pe.install(2, self)  # VBAR_EL2 = __kvm_hyp_vector
+        pe, handlers, regs = self.pe, self.pe.handlers, self.pe.regs
+        self._host_el2, self._host_hcr = handlers[2], regs["HCR_EL2"]
+        handlers[2] = self  # pe.install(2, self), inline: VBAR_EL2 = __kvm_hyp_vector
         if self.el1_handler is not None:
-            pe.install(1, self.el1_handler)
-        for r, v in self.sysregs.items():
-            pe.regs[r] = v
+            handlers[1] = self.el1_handler  # pe.install(1, ...)
+        regs.update(self.sysregs)
         if self.pending_virq:  # the vGIC list register: HCR_EL2.VI with the INTID
             self.hcr_el2 |= HCR_VI
             pe.virq = self.pending_virq[0]
-        fields = {"hcr_el2": self.hcr_el2}
-        if self.kvm.ras and self.hcr_el2 & HCR_VSE:  # ___activate_traps
-            pe.regs["VSESR_EL2"] = self.vsesr_el2
-            fields["vsesr_el2"] = self.vsesr_el2
-        self.trace("kvm_entry", pc=self.pc, **fields)
+        hcr = self.hcr_el2
+        vse = self.kvm.ras and hcr & HCR_VSE
+        if vse:  # ___activate_traps
+            regs["VSESR_EL2"] = self.vsesr_el2
+        if vse:
+            self.trace("kvm_entry", pc=self.pc, hcr_el2=hcr, vsesr_el2=self.vsesr_el2)
+        else:
+            self.trace("kvm_entry", pc=self.pc, hcr_el2=hcr)
         self.task.kick = self.kvm_vcpu_kick
         pe.write_sysreg("HCR_EL2", self.hcr_el2)
         if not self.started:
@@ -122,28 +132,27 @@ class KvmVcpu:
         regs = pe.regs
         code = _EXIT_OF_KIND.get(exc.kind, ARM_EXCEPTION_IRQ)
         self.pc, self.pstate = regs["ELR_EL2"], regs["SPSR_EL2"]
-        self.fault = {"esr_el2": regs["ESR_EL2"], "far_el2": regs["FAR_EL2"],
-                      "hpfar_el2": regs["HPFAR_EL2"], "disr_el1": 0}
+        esr, far, hpfar = regs["ESR_EL2"], regs["FAR_EL2"], regs["HPFAR_EL2"]
+        self.fault = fault = {"esr_el2": esr, "far_el2": far, "hpfar_el2": hpfar, "disr_el1": 0}
         if self.kvm.ras:
             disr = pe.read_sysreg("DISR_EL1")
             if disr:
-                self.fault["disr_el1"] = disr
+                fault["disr_el1"] = disr
                 pe.write_sysreg("DISR_EL1", 0)
                 code |= 1 << 31  # ARM_EXIT_WITH_SERROR_BIT
-        for r in EL1_SYSREGS:
-            self.sysregs[r] = regs[r]
-        if not regs["HCR_EL2"] & HCR_VSE:  # ___deactivate_traps: the guest took it
+        self.sysregs.update(zip(EL1_SYSREGS, _el1_sysregs_of(regs)))  # noqa: B905 - same length
+        guest_hcr = regs["HCR_EL2"]
+        if not guest_hcr & HCR_VSE:  # ___deactivate_traps: the guest took it
             self.hcr_el2 &= ~HCR_VSE
-        if self.hcr_el2 & HCR_VI and not regs["HCR_EL2"] & HCR_VI:  # the vIRQ was taken
+        if self.hcr_el2 & HCR_VI and not guest_hcr & HCR_VI:  # the vIRQ was taken
             self.hcr_el2 &= ~HCR_VI
             self.pending_virq.pop(0)
         regs["HCR_EL2"] = self._host_hcr
-        pe.install(2, self._host_el2)
+        pe.handlers[2] = self._host_el2  # pe.install(2, ...), inline
         self.task.kick = None
         self.exit_code = code
-        self.trace("kvm_exit", exit_code=EXIT_CODES[code & 3], esr=self.fault["esr_el2"],
-                   esr_ec=ak.esr_get_class_string(self.fault["esr_el2"]),
-                   far=self.fault["far_el2"], hpfar=self.fault["hpfar_el2"], pc=self.pc)
+        self.trace("kvm_exit", exit_code=EXIT_CODES[code & 3], esr=esr,
+                   esr_ec=ak.esr_get_class_string(esr), far=far, hpfar=hpfar, pc=self.pc)
         if self._exit is not None and not self._exit.triggered:
             self._exit.succeed(code)
 

@@ -23,6 +23,7 @@ from ..formats.arm.esr import encode_esr
 from ..formats.arm.kernel import ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_DABT_LOW, ESR_ELx_FSC_EXTABT
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
+from ..formats.linux.kvm import KVM_GET_ONE_REG, KVM_SET_ONE_REG, ONE_REG_IDS
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
 from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 from ..policy import Policy, get_policy
@@ -35,6 +36,14 @@ SEA_FNV_ESR = {same_el: encode_esr(EC=ESR_ELx_EC_DABT_CUR if same_el else ESR_EL
                                    IL=1, FnV=1, DFSC=ESR_ELx_FSC_EXTABT) for same_el in (False, True)}
 """syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10), by same_el."""
 PSTATE_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
+
+
+@functools.lru_cache(maxsize=64)
+def _sea_entry(pstate: int) -> tuple[int, int]:
+    """The ESR of the SEA and the offset of its vector from VBAR_EL1, for a vCPU in
+    ``pstate``: a pure function of it (arm_cpu_do_interrupt's choice of vector)."""
+    from_el, sp = (spsr_decode(pstate) or (1, 1))[:2]
+    return SEA_FNV_ESR[from_el == 1], vector_offset(1, from_el, sp, "sync")
 
 
 class CPUState:
@@ -162,7 +171,7 @@ class Vmm(AcpiGhesMixin, Component):
     def kvm_cpu_exec(self, cpu: CPUState):
         """kvm_cpu_exec(): KVM_RUN until the VM stops; act on each exit."""
         while self.state == "running" and cpu.task.alive:
-            ret = yield self.ioctl(cpu.fd, uapi.KVM_RUN, task=cpu.task)
+            ret = yield self.host.sys_ioctl(cpu.task, cpu.fd, uapi.KVM_RUN)
             if not cpu.task.alive or self.state != "running":
                 break
             if ret == -EINTR:
@@ -272,21 +281,18 @@ class Vmm(AcpiGhesMixin, Component):
     def kvm_inject_arm_sea(self, cpu: CPUState) -> None:
         """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
         (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
-        regs = {r: self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1")}
-        from_el, sp = (spsr_decode(regs["PSTATE"]) or (1, 1))[:2]
-        esr = SEA_FNV_ESR[from_el == 1]
-        offset = vector_offset(1, from_el, sp, "sync")
-        for reg, value in (("ESR_EL1", esr), ("ELR_EL1", regs["PC"]), ("SPSR_EL1", regs["PSTATE"]),
-                           ("PSTATE", PSTATE_EL1H_MASKED), ("PC", regs["VBAR_EL1"] + offset)):
+        pc, pstate, vbar = (self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1"))
+        esr, offset = _sea_entry(pstate)
+        for reg, value in (("ESR_EL1", esr), ("ELR_EL1", pc), ("SPSR_EL1", pstate),
+                           ("PSTATE", PSTATE_EL1H_MASKED), ("PC", vbar + offset)):
             self.set_one_reg(cpu, reg, value)
 
     def get_one_reg(self, cpu: CPUState, reg: str) -> int:
-        ret = self.ioctl(cpu.fd, uapi.KVM_GET_ONE_REG, (uapi.ONE_REG_IDS[reg], 0), task=cpu.task)
-        return ret[1] if isinstance(ret, tuple) else 0
+        ret = self.host.sys_ioctl(cpu.task, cpu.fd, KVM_GET_ONE_REG, (ONE_REG_IDS[reg], 0))
+        return ret[1] if type(ret) is tuple else 0
 
     def set_one_reg(self, cpu: CPUState, reg: str, value: int) -> int:
-        return self.ioctl(cpu.fd, uapi.KVM_SET_ONE_REG, (uapi.ONE_REG_IDS[reg], value),
-                          task=cpu.task)
+        return self.host.sys_ioctl(cpu.task, cpu.fd, KVM_SET_ONE_REG, (ONE_REG_IDS[reg], value))
 
     # --- exits of the other designs -------------------------------------------------------
     def on_arm_sea(self, cpu: CPUState, sea) -> None:

@@ -182,6 +182,7 @@ class KvmVcpuEvents:
 # --- kvm_run --------------------------------------------------------------------------------
 
 KVM_RUN_EXIT_OFFSET = 32  # the exit union starts after the 32-byte head on arm64
+KVM_RUN_EXIT_REASON_OFFSET = 8  # __u32 exit_reason, after the two u8 and padding1[6]
 
 
 @layout

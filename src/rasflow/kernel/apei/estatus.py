@@ -14,6 +14,7 @@ GDATA_SIZE, GDATA_V300_SIZE = 64, 72
 GHES_ESTATUS_CACHES_SIZE = 4
 GHES_ESTATUS_IN_CACHE_MAX_NSEC = 10_000_000_000
 NSEC_PER_SEC = 1_000_000_000
+_GDATA_REVISION_LENGTH = struct.Struct("<HxxI")  # a gdata's revision and error_data_length, at +20
 
 
 _GHES_SEVERITY = {cn.CPER_SEV_INFORMATIONAL: GHES_SEV_NO, cn.CPER_SEV_CORRECTED: GHES_SEV_CORRECTED,
@@ -48,8 +49,7 @@ def cper_estatus_check(buf: bytes) -> int:
     while data_len >= GDATA_SIZE:
         if off + GDATA_SIZE > len(buf):
             return -22
-        revision, = struct.unpack_from("<H", buf, off + 20)
-        error_data_length, = struct.unpack_from("<I", buf, off + 24)
+        revision, error_data_length = _GDATA_REVISION_LENGTH.unpack_from(buf, off + 20)
         size = GDATA_V300_SIZE if revision >> 8 >= 3 else GDATA_SIZE
         record = size + error_data_length  # acpi_hest_get_record_size()
         if size > data_len or record > data_len:

@@ -25,6 +25,7 @@ from ...formats.linux.mm import MF_ACTION_REQUIRED, MF_SOFT_OFFLINE
 from ...formats.render.kernel import FW_WARN, HW_ERR, ghes_print_estatus
 from ...formats.render.kernel.arm import cper_bits_to_str
 from .estatus import (
+    _GHES_SEVERITY,
     GHES_SEV_CORRECTED,
     GHES_SEV_PANIC,
     GHES_SEV_RECOVERABLE,
@@ -42,6 +43,11 @@ from .estatus import (
 GHES_PFX = "GHES: "
 _CPER_TO_AER = {0: "AER_NONFATAL", 1: "AER_FATAL", 2: "AER_CORRECTABLE"}  # cper_severity_to_aer
 PAGE_SHIFT = 12
+_BLOCK_STATUS_CLEAR = bytes(4)  # block_status (u32) = 0
+_CperSecMemErr, _CPER_MEM_VALID_PA = cmem.CperSecMemErr, cmem.CPER_MEM_VALID_PA
+_HEADER_unpack, _HEADER_unpack_from = HEADER.unpack, HEADER.unpack_from
+_CPER_SEC_PLATFORM_MEM, _CPER_SEC_PROC_ARM, _CPER_SEC_PCIE = (
+    guids.CPER_SEC_PLATFORM_MEM, guids.CPER_SEC_PROC_ARM, guids.CPER_SEC_PCIE)
 
 
 class Ghes:
@@ -65,25 +71,27 @@ class Ghes:
         return self.driver.memory.read_u64(self.generic.error_status_address_address)
 
     def __ghes_peek_estatus(self):
-        buf_paddr = self.buf_paddr()
+        mem = self.driver.memory
+        buf_paddr = mem.read_u64(self.generic.error_status_address_address)  # buf_paddr()
         if not buf_paddr:
             return -ENOENT, 0, None
-        hdr = HEADER.unpack(self.driver.memory.read(buf_paddr, HEADER_SIZE))
+        hdr = _HEADER_unpack(mem.read(buf_paddr, HEADER_SIZE))
         if not hdr[0]:
             return -ENOENT, buf_paddr, hdr
         return 0, buf_paddr, hdr
 
     def __ghes_check_estatus(self, hdr) -> int:
-        k = self.driver.kernel
-        length = cper_estatus_len(hdr)
+        _, raw_off, raw_len, data_len, _ = hdr
+        length = raw_off + raw_len if raw_len else HEADER_SIZE + data_len  # cper_estatus_len()
         if length < HEADER_SIZE:
-            k.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Truncated error status block!")
+            self.driver.kernel.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Truncated error status block!")
             return -EIO
         if length > self.generic.error_block_length:
-            k.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Invalid error status block length!")
+            self.driver.kernel.printk_ratelimited(
+                f"{FW_WARN}{GHES_PFX}Invalid error status block length!")
             return -EIO
         if cper_estatus_check_header(hdr):
-            k.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Invalid CPER header!")
+            self.driver.kernel.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Invalid CPER header!")
             return -EIO
         return 0
 
@@ -110,7 +118,7 @@ class Ghes:
         """block_status = 0 in memory, then (GHESv2) ghes_ack_error()."""
         if not buf_paddr:
             return
-        self.driver.memory.write(buf_paddr, bytes(4))  # block_status (u32) = 0
+        self.driver.memory.write(buf_paddr, _BLOCK_STATUS_CLEAR)  # block_status (u32) = 0
         if self.v2:
             self.ghes_ack_error()
 
@@ -122,12 +130,14 @@ class Ghes:
         shift = g.read_ack_register_bit_offset
         val = (val & (g.read_ack_preserve << shift)) | (g.read_ack_write << shift)
         mem.write_u64(reg, val & 0xFFFF_FFFF_FFFF_FFFF)
-        self.driver.kernel.trace("ghes_ack_error", source_id=self.source_id, register=reg, value=val)
+        k = self.driver.kernel
+        engine = k.engine  # k.trace(...), inline (here and on the other per-flow events)
+        engine.trace.emit(engine.now, k.name, "ghes_ack_error",
+                          {"source_id": self.source_id, "register": reg, "value": val})
         return 0
 
     # --- the NMI-like path ---------------------------------------------------------------
     def ghes_in_nmi_queue_one_entry(self) -> int:
-        d, k = self.driver, self.driver.kernel
         rc, buf_paddr, hdr = self.__ghes_peek_estatus()
         if rc:
             self.ghes_clear_estatus(buf_paddr)
@@ -136,21 +146,26 @@ class Ghes:
         if rc:
             self.ghes_clear_estatus(buf_paddr)
             return rc
-        rc, buf = self.__ghes_read_estatus(buf_paddr, cper_estatus_len(hdr))
+        _, raw_off, raw_len, data_len, severity = hdr
+        rc, buf = self.__ghes_read_estatus(  # cper_estatus_len(), inline
+            buf_paddr, raw_off + raw_len if raw_len else HEADER_SIZE + data_len)
         if rc:
             self.ghes_clear_estatus(buf_paddr)
             return -ENOENT
-        sev = ghes_severity(hdr[4])
+        sev = _GHES_SEVERITY.get(severity, GHES_SEV_PANIC)  # ghes_severity()
         if sev >= GHES_SEV_PANIC:
             self.__ghes_panic(buf, buf_paddr)
             return 0
         self.ghes_clear_estatus(buf_paddr)
-        if d.estatus_cache.cached(buf, k.now):
+        d = self.driver
+        k = d.kernel
+        engine = k.engine
+        if d.estatus_cache.cached(buf, engine.now):
             k.trace("ghes_estatus_cached", source_id=self.source_id, length=len(buf))
             return 0
         d.llist.append((self, buf))
-        k.trace("ghes_in_nmi_queue_one_entry", source_id=self.source_id, length=len(buf),
-                severity=sev)
+        engine.trace.emit(engine.now, k.name, "ghes_in_nmi_queue_one_entry",
+                          {"source_id": self.source_id, "length": len(buf), "severity": sev})
         return 0
 
     def __ghes_panic(self, buf: bytes, buf_paddr: int) -> None:
@@ -227,7 +242,9 @@ class GhesDriver:
         for ghes in self.ghes_sea:
             if not ghes.ghes_in_nmi_queue_one_entry():
                 ret = 0
-        self.kernel.trace("ghes_notify_sea", rc=ret, queued=len(self.llist))
+        k = self.kernel
+        engine = k.engine
+        engine.trace.emit(engine.now, k.name, "ghes_notify_sea", {"rc": ret, "queued": len(self.llist)})
         return ret
 
     def ghes_sdei_callback(self, event: int) -> bool:
@@ -260,19 +277,23 @@ class GhesDriver:
         if cpu is not None:
             k.this_cpu = cpu
         nodes, self.llist = self.llist, []
-        k.trace("ghes_proc_in_irq", entries=len(nodes))
+        engine, cache = k.engine, self.estatus_cache
+        engine.trace.emit(engine.now, k.name, "ghes_proc_in_irq", {"entries": len(nodes)})
         for ghes, buf in nodes:
             self.ghes_do_proc(ghes, buf)
-            if not self.estatus_cache.cached(buf, k.now) and self.ghes_print_estatus(ghes, buf):
-                self.estatus_cache.add(buf, k.now)
+            if not cache.cached(buf, engine.now) and self.ghes_print_estatus(ghes, buf):
+                cache.add(buf, engine.now)
         yield 0
 
     # --- printing -----------------------------------------------------------------------
     def ghes_print_estatus(self, ghes: Ghes, buf: bytes) -> bool:
-        sev = ghes_severity(HEADER.unpack_from(buf)[4])
+        sev = _GHES_SEVERITY.get(_HEADER_unpack_from(buf)[4], GHES_SEV_PANIC)  # ghes_severity()
         rl = self.ratelimit_corrected if sev <= GHES_SEV_CORRECTED else self.ratelimit_uncorrected
-        if not rl(self.kernel.now):
-            self.kernel.trace("ghes_print_estatus", source_id=ghes.source_id, ratelimited=True)
+        k = self.kernel
+        engine = k.engine
+        if not rl(engine.now):
+            engine.trace.emit(engine.now, k.name, "ghes_print_estatus",
+                              {"source_id": ghes.source_id, "ratelimited": True})
             return False
         self.print_estatus(ghes, buf)
         return True
@@ -289,35 +310,42 @@ class GhesDriver:
     def _decode(self, buf: bytes):
         """The decoded block, or None when it does not decode; ghes_do_proc and the print
         that follows it read the same block, so the last one is kept."""
-        if self._last_decoded[0] != buf:
+        last = self._last_decoded
+        if last[0] != buf:
             try:
                 est = cper.decode(buf, lenient=True)
             except FormatError:
                 est = None
             self._last_decoded = (bytes(buf), est)
-        return self._last_decoded[1]
+            return est
+        return last[1]
 
     # --- ghes_do_proc ----------------------------------------------------------------------
     def ghes_do_proc(self, ghes: Ghes, buf: bytes) -> None:
         k = self.kernel
-        sev = ghes_severity(HEADER.unpack_from(buf)[4])
-        k.trace("ghes_do_proc", source_id=ghes.source_id, severity=sev, estatus=bytes(buf))
+        engine = k.engine
+        sev = _GHES_SEVERITY.get(_HEADER_unpack_from(buf)[4], GHES_SEV_PANIC)  # ghes_severity()
+        engine.trace.emit(engine.now, k.name, "ghes_do_proc",
+                          {"source_id": ghes.source_id, "severity": sev, "estatus": bytes(buf)})
         queued = False
+        sync = ghes.sync
         est = self._decode(buf)
         for gdata in est.entries if est is not None else ():
             h = gdata.header
-            if h.section_type == guids.CPER_SEC_PLATFORM_MEM:
-                k.trace("mc_event", severity=sev, pa=getattr(gdata.body, "physical_addr", None))
-                queued = self.ghes_handle_memory_failure(gdata, sev, ghes.sync)
-            elif h.section_type == guids.CPER_SEC_PROC_ARM:
-                queued = self.ghes_handle_arm_hw_error(gdata, sev, ghes.sync)
-            elif h.section_type == guids.CPER_SEC_PCIE:
+            section_type = h.section_type
+            if section_type == _CPER_SEC_PLATFORM_MEM:
+                engine.trace.emit(engine.now, k.name, "mc_event",
+                                  {"severity": sev, "pa": getattr(gdata.body, "physical_addr", None)})
+                queued = self.ghes_handle_memory_failure(gdata, sev, sync)
+            elif section_type == _CPER_SEC_PROC_ARM:
+                queued = self.ghes_handle_arm_hw_error(gdata, sev, sync)
+            elif section_type == _CPER_SEC_PCIE:
                 self.ghes_handle_aer(gdata)
             else:
-                k.trace("non_standard_event", section_type=str(h.section_type),
+                k.trace("non_standard_event", section_type=str(section_type),
                         severity=ghes_severity(h.error_severity), length=h.error_data_length)
-        if ghes.sync and not queued:
-            task = k.current_task()
+        if sync and not queued:
+            task = k.current.get(k.this_cpu)  # current_task()
             comm, pid = (task.comm, task.pid) if task else ("swapper/0", 0)
             k.printk(f"GHES {ghes.dev}: {HW_ERR}{GHES_PFX}{comm}:{pid}: "
                      "synchronous unrecoverable error (SIGBUS)")
@@ -331,21 +359,24 @@ class GhesDriver:
             k.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Invalid address in generic error data: "
                                  f"{physical_addr:#x}")
             return False
-        task = k.current_task()
+        task = k.current.get(k.this_cpu)  # current_task()
         if flags == MF_ACTION_REQUIRED and task is not None and task.mm is not None:
             task.task_works.append(lambda: k.mf.memory_failure(pfn, flags))  # memory_failure_cb
-            k.trace("task_work_add", pid=task.pid, func="memory_failure_cb", pfn=pfn)
+            engine = k.engine
+            engine.trace.emit(engine.now, k.name, "task_work_add",
+                              {"pid": task.pid, "func": "memory_failure_cb", "pfn": pfn})
             return True
         k.mf.memory_failure_queue(pfn, flags)
         return True
 
     def ghes_handle_memory_failure(self, gdata, sev: int, sync: bool) -> bool:
         mem = gdata.body
-        sec_sev = ghes_severity(gdata.header.error_severity)
-        if not isinstance(mem, cmem.CperSecMemErr) or not mem.validation_bits & cmem.CPER_MEM_VALID_PA:
+        h = gdata.header
+        sec_sev = _GHES_SEVERITY.get(h.error_severity, GHES_SEV_PANIC)  # ghes_severity()
+        if not isinstance(mem, _CperSecMemErr) or not mem.validation_bits & _CPER_MEM_VALID_PA:
             return False
         flags = -1
-        if sec_sev == GHES_SEV_CORRECTED and gdata.header.flags & cn.CPER_SEC_ERROR_THRESHOLD_EXCEEDED:
+        if sec_sev == GHES_SEV_CORRECTED and h.flags & cn.CPER_SEC_ERROR_THRESHOLD_EXCEEDED:
             flags = MF_SOFT_OFFLINE
         if sev == GHES_SEV_RECOVERABLE and sec_sev == GHES_SEV_RECOVERABLE:
             flags = MF_ACTION_REQUIRED if sync else 0

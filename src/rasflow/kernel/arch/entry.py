@@ -21,6 +21,9 @@ ESR_ELx_FnV = 1 << 10
 FSC_SEA = (0x10, 0x14, 0x15, 0x16, 0x17, 0x13)  # SEA and SEA on table walk, levels -1..3
 FSC_SECC = (0x18, 0x1C, 0x1D, 0x1E, 0x1F, 0x1B)
 FAULT_NAMES = {0x10: "synchronous external abort", 0x18: "synchronous parity or ECC error"}
+_ABORT_ECS = frozenset((ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_IABT_LOW,
+                        ESR_ELx_EC_IABT_CUR))
+_ESR_ELx_EC = ak.ESR_ELx_EC
 
 
 class ArchEntry:
@@ -28,26 +31,30 @@ class ArchEntry:
 
     def __init__(self, kernel):
         self.kernel = kernel
+        self._abort_name = f"{kernel.name}:abort"  # the engine process names
+        self._irq_work_name = f"{kernel.name}:irq_work"
 
     def on_exception(self, pe, exc) -> None:
         k = self.kernel
         k.this_cpu = k.cpu_id(pe)
-        if exc.kind == "serror":
+        kind = exc.kind
+        if kind == "serror":
             self.do_serror(pe, exc)  # all in the exception: no deferred work
             return
-        if exc.kind == "irq":
+        if kind == "irq":
             self.el_interrupt(pe, exc)
             return
-        if exc.kind != "sync" or exc.esr is None:
-            k.trace("unhandled_entry", cpu=pe.index, exception=exc.kind)
+        esr = exc.esr
+        if kind != "sync" or esr is None:
+            k.trace("unhandled_entry", cpu=pe.index, exception=kind)
             return
-        ec = ak.ESR_ELx_EC(exc.esr)
+        ec = _ESR_ELx_EC(esr)
         if ec == ESR_ELx_EC_SVC64 and exc.from_el == 0:
-            k.trace("el0_svc", cpu=pe.index, imm=exc.esr & 0xFFFF)
+            k.trace("el0_svc", cpu=pe.index, imm=esr & 0xFFFF)
             self.exit_to_user_mode(pe)
             return
-        if ec in (ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR):
-            k.engine.process(self.do_mem_abort(pe, exc), name=f"{k.name}:abort")
+        if ec in _ABORT_ECS:
+            k.engine.process(self.do_mem_abort(pe, exc), name=self._abort_name)
         else:
             k.trace("unhandled_entry", cpu=pe.index, exception=exc.kind, ec=ec)
 
@@ -71,7 +78,9 @@ class ArchEntry:
         k = self.kernel
         k.this_cpu = k.cpu_id(pe)
         user = exc.from_el == 0
-        k.trace("do_sea", cpu=pe.index, esr=exc.esr, far=exc.far, user=user)
+        engine = k.engine  # k.trace(...), inline (here and on the other per-flow events)
+        engine.trace.emit(engine.now, k.name, "do_sea",
+                          {"cpu": pe.index, "esr": exc.esr, "far": exc.far, "user": user})
         if user:
             rc = yield from self.apei_claim_sea(pe)
             if rc == 0:
@@ -82,13 +91,15 @@ class ArchEntry:
     def apei_claim_sea(self, pe):
         """nmi_enter; ghes_notify_sea; nmi_exit; then (irqs were on at EL0) irq_work_run."""
         k = self.kernel
-        if k.ghes is None:
+        ghes = k.ghes
+        if ghes is None:
             return -2
-        k.this_cpu = k.cpu_id(pe)
-        rc = k.ghes.ghes_notify_sea()
+        k.this_cpu = cpu = k.cpu_id(pe)
+        rc = ghes.ghes_notify_sea()
         if rc == 0:
-            yield k.engine.process(k.ghes.ghes_proc_in_irq(k.cpu_id(pe)), name=f"{k.name}:irq_work")
-        k.trace("apei_claim_sea", cpu=pe.index, rc=rc)
+            yield k.engine.process(ghes.ghes_proc_in_irq(cpu), name=self._irq_work_name)
+        engine = k.engine
+        engine.trace.emit(engine.now, k.name, "apei_claim_sea", {"cpu": pe.index, "rc": rc})
         return rc
 
     def arm64_notify_die(self, pe, exc, name: str, sig: int, code: int):
@@ -134,7 +145,7 @@ class ArchEntry:
         k.this_cpu = k.cpu_id(pe)
         queued = k.ghes.ghes_sdei_callback(event) if k.ghes is not None else False
         if queued:
-            k.engine.process(k.ghes.ghes_proc_in_irq(k.cpu_id(pe)), name=f"{k.name}:irq_work")
+            k.engine.process(k.ghes.ghes_proc_in_irq(k.cpu_id(pe)), name=self._irq_work_name)
         pe.smc(SDEI_EVENT_COMPLETE)
 
     # --- SError ----------------------------------------------------------------------------
@@ -163,12 +174,13 @@ class ArchEntry:
     def exit_to_user_mode(self, pe) -> None:
         """exit_to_user_mode: task_work (TWA_RESUME), then signals; ERET if the task lives."""
         k = self.kernel
-        k.this_cpu = k.cpu_id(pe)
-        task = k.current_task(k.cpu_id(pe))
+        k.this_cpu = cpu = k.cpu_id(pe)
+        task = k.current.get(cpu)  # current_task(cpu)
         if task is not None:
-            works, task.task_works = task.task_works, []
-            for work in works:
-                work()
+            if task.task_works:
+                works, task.task_works = task.task_works, []
+                for work in works:
+                    work()
             if not get_signal(k, task):
                 k.do_group_exit(task)
                 pe.end_program("killed" if task.exit_signal else "exited")

@@ -36,6 +36,7 @@ _ACTIONS = {
     "reserved": ("MF_MSG_KERNEL", MF_IGNORED),
     "hugetlb": ("MF_MSG_HUGE", MF_RECOVERED),
 }
+_DIRTY = frozenset(state for state in _ACTIONS if state.endswith("dirty"))  # forcekill
 
 
 class MemoryFailure:
@@ -49,37 +50,44 @@ class MemoryFailure:
 
     # --- memory_failure ------------------------------------------------------------------
     def action_result(self, pfn: int, page_type: str, result: int) -> int:
-        self.kernel.trace("memory_failure_event", pfn=pfn, type=page_type, result=result)
-        self.kernel.printk(recovery_action_line(pfn, page_type, result))
+        k = self.kernel
+        engine = k.engine  # k.trace(...), inline (here and on the other per-flow events)
+        engine.trace.emit(engine.now, k.name, "memory_failure_event",
+                          {"pfn": pfn, "type": page_type, "result": result})
+        k.printk(recovery_action_line(pfn, page_type, result))
         return action_result_return(result)
 
     def memory_failure(self, pfn: int, flags: int) -> int:
         """Returns 0, -EBUSY, -EHWPOISON, -ENXIO (or -EFAULT from kill_accessing_process)."""
         k = self.kernel
-        k.trace("memory_failure", pfn=pfn, flags=mf_flag_names(flags))
+        engine = k.engine
+        engine.trace.emit(engine.now, k.name, "memory_failure",
+                          {"pfn": pfn, "flags": mf_flag_names(flags)})
         if not k.sysctl.get("vm.memory_failure_recovery", 1):
             k.panic(f"Memory failure on page {pfn:x}")
             return -EBUSY
-        if not self.pages.pfn_valid(pfn):
+        pages = self.pages
+        if not pages.pfn_valid(pfn):
             k.printk(f"{PR_FMT}{pfn:#x}: memory outside kernel control")
             return -ENXIO
-        page = self.pages.page(pfn)
+        page = pages.page(pfn)
         if page.hwpoison:
             res = -EHWPOISON
             if flags & MF_ACTION_REQUIRED:
                 res = self.kill_accessing_process(k.current_task(), pfn, flags)
             self.action_result(pfn, "MF_MSG_ALREADY_POISONED", MF_FAILED)
             return res
-        if page.state == "hugetlb":
+        state = page.state
+        if state == "hugetlb":
             return self.try_memory_failure_hugetlb(pfn, flags)
         page.hwpoison = True
-        page_type, result = _ACTIONS[page.state]
-        if page.state in ("kernel", "reserved"):  # get_hwpoison_page(): not HWPoisonHandlable
+        page_type, result = _ACTIONS[state]
+        if state == "kernel" or state == "reserved":  # get_hwpoison_page(): not HWPoisonHandlable
             k.printk(f"{PR_FMT}{pfn:#x}: unhandlable page.")
             return self.action_result(pfn, "MF_MSG_GET_HWPOISON", MF_IGNORED)
-        if page.state != "buddy":
-            self.hwpoison_user_mappings(pfn, flags, forcekill=page.state.endswith("dirty"))
-        page.state = "buddy" if page.state == "buddy" else "isolated"
+        if state != "buddy":
+            self.hwpoison_user_mappings(pfn, flags, forcekill=state in _DIRTY)
+            page.state = "isolated"
         return self.action_result(pfn, page_type, result)
 
     def try_memory_failure_hugetlb(self, pfn: int, flags: int) -> int:
@@ -97,36 +105,50 @@ class MemoryFailure:
         MF_ACTION_REQUIRED, else the process when it is early-kill; unmapped pages lose
         the pte. The signal names the folio's first address, si_addr_lsb its shift."""
         k = self.kernel
-        current = k.current_task()
-        ar = bool(flags & MF_ACTION_REQUIRED)
+        current = k.current.get(k.this_cpu)  # current_task()
+        ar = flags & MF_ACTION_REQUIRED
         tokill = []
         mms: dict[int, tuple[list[Task], list[tuple[int, int]]]] = {}
+        rmap_pop = k.rmap.pop
         for sub in range(pfn, pfn + (1 << order)):
-            for mapper, v in k.rmap.pop(sub, ()):  # rmap_walk: who maps it, and where
-                if mapper.mm and mapper.alive and mapper.mm.get(v) == sub:
-                    group = mms.setdefault(id(mapper.mm),
-                                           ([t for t in mapper.group if t.alive], []))
+            for mapper, v in rmap_pop(sub, ()):  # rmap_walk: who maps it, and where
+                mm = mapper.mm
+                # mapper.alive, inline
+                if (mm and mapper.exit_signal is None and mapper.exit_code is None
+                        and mm.get(v) == sub):
+                    group = mms.get(id(mm))
+                    if group is None:
+                        threads = []
+                        for t in mapper.group:
+                            if t.exit_signal is None and t.exit_code is None:  # t.alive
+                                threads.append(t)
+                        group = mms[id(mm)] = (threads, [])
                     group[1].append((v, sub))
         for threads, mapped in mms.values():
             leader = threads[0]
+            leader_mm = leader.mm
             for v, _ in mapped:
-                leader.mm.pop(v, None)  # try_to_unmap: the pte becomes a hwpoison entry
+                leader_mm.pop(v, None)  # try_to_unmap: the pte becomes a hwpoison entry
                 for t in threads:
                     t.poisoned.add(v)
             va = mapped[0][0] - ((mapped[0][1] - pfn) << PAGE_SHIFT)
             if ar and current in threads:
                 tokill.append((current, va, True))
-            elif (leader.mce_kill.process and leader.mce_kill.early) or (
-                    not leader.mce_kill.process and k.sysctl.get("vm.memory_failure_early_kill", 0)):
-                tokill.append((leader, va, False))
+            else:
+                mce_kill = leader.mce_kill
+                if (mce_kill.process and mce_kill.early) or (
+                        not mce_kill.process and k.sysctl.get("vm.memory_failure_early_kill", 0)):
+                    tokill.append((leader, va, False))
         if forcekill:
+            if report is None:
+                report = pfn
             for task, va, is_ar in tokill:
-                self.kill_proc(task, va, pfn if report is None else report, is_ar, PAGE_SHIFT + order)
+                self.kill_proc(task, va, report, is_ar, PAGE_SHIFT + order)
 
     def kill_proc(self, task: Task, va: int, pfn: int, ar: bool, lsb: int = PAGE_SHIFT) -> None:
-        self.kernel.printk(kill_proc_line(pfn, task.comm, task.pid))
-        force_sig_info(self.kernel, task, SigInfo(SIGBUS, BUS_MCEERR_AR if ar else BUS_MCEERR_AO,
-                                                  va, lsb))
+        k = self.kernel
+        k.printk(kill_proc_line(pfn, task.comm, task.pid))
+        force_sig_info(k, task, SigInfo(SIGBUS, BUS_MCEERR_AR if ar else BUS_MCEERR_AO, va, lsb))
 
     def kill_accessing_process(self, task: Task | None, pfn: int, flags: int) -> int:
         """An already-poisoned page touched again: SIGBUS AR to the task if its mm maps it."""

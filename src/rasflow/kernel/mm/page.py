@@ -9,6 +9,7 @@ PAGE_SHIFT = 12
 PAGE_STATES = ("buddy", "anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean",
                "kernel", "reserved", "hugetlb")
 HPAGE_ORDER = 9  # 2 MiB with 4 KiB pages
+_PAGE_STATES = frozenset(PAGE_STATES)
 
 
 @dataclass
@@ -33,11 +34,12 @@ class Pages:
     def alloc(self, state: str) -> int | None:
         """alloc_page(): the lowest free buddy pfn (deterministic), now in ``state``; None
         when out of memory. Allocation starts above the first 64 MiB (kernel image)."""
+        pages = self._pages
         for lo, hi in self.ranges:
             pfn = max(lo + (64 << 20 >> PAGE_SHIFT) if lo == self.ranges[0][0] else lo,
                       self._next.get(lo, lo))
             while pfn < hi:
-                p = self._pages.get(pfn)
+                p = pages.get(pfn)
                 if p is None or (p.state == "buddy" and not p.hwpoison):
                     self._next[lo] = pfn + 1
                     self.set(pfn, state)
@@ -77,8 +79,11 @@ class Pages:
         return p
 
     def set(self, pfn: int, state: str) -> Page:
-        if state not in PAGE_STATES:
+        if state not in _PAGE_STATES:
             raise ValueError(f"unknown page state {state!r}")
-        p = self.page(pfn)
-        p.state = state
+        p = self._pages.get(pfn)  # page(pfn), inline
+        if p is None:
+            p = self._pages[pfn] = Page(state)
+        else:
+            p.state = state
         return p

@@ -82,8 +82,10 @@ class Task:
 def force_sig_info(kernel, task: Task, info: SigInfo) -> None:
     """Queue a signal (force: it cannot be blocked); delivered on return to user."""
     task.pending.append(info)
-    kernel.trace("signal_generate", pid=task.pid, comm=task.comm, sig=info.si_signo,
-                 code=info.si_code, addr=info.si_addr, addr_lsb=info.si_addr_lsb)
+    engine = kernel.engine  # kernel.trace(...), inline: once per signal
+    engine.trace.emit(engine.now, kernel.name, "signal_generate",
+                      {"pid": task.pid, "comm": task.comm, "sig": info.si_signo,
+                       "code": info.si_code, "addr": info.si_addr, "addr_lsb": info.si_addr_lsb})
     if task.kick is not None:  # signal_wake_up(): a vCPU in guest mode is kicked out
         task.kick()
 
@@ -96,12 +98,17 @@ def force_sig(kernel, task: Task, sig: int = SIGBUS) -> None:
 def get_signal(kernel, task: Task) -> bool:
     """Deliver the pending signals: a handled one runs the handler, an unhandled fatal one
     kills the task. True if the task survives."""
-    pending, task.pending = task.pending, []
+    pending = task.pending
+    if not pending:
+        return True
+    task.pending = []
+    engine = kernel.engine
     for info in pending:
         handled = info.si_signo in task.handlers
-        kernel.trace("signal_deliver", pid=task.pid, comm=task.comm, sig=info.si_signo,
-                     code=info.si_code, addr=info.si_addr, addr_lsb=info.si_addr_lsb,
-                     handled=handled)
+        engine.trace.emit(engine.now, kernel.name, "signal_deliver",  # kernel.trace(...), inline
+                          {"pid": task.pid, "comm": task.comm, "sig": info.si_signo,
+                           "code": info.si_code, "addr": info.si_addr,
+                           "addr_lsb": info.si_addr_lsb, "handled": handled})
         if not handled:
             task.exit_signal = info.si_signo
             return False
