@@ -25,7 +25,6 @@ from ...formats.linux.mm import MF_ACTION_REQUIRED, MF_SOFT_OFFLINE
 from ...formats.render.kernel import FW_WARN, HW_ERR, ghes_print_estatus
 from ...formats.render.kernel.arm import cper_bits_to_str
 from .estatus import (
-    _GHES_SEVERITY,
     GHES_SEV_CORRECTED,
     GHES_SEV_PANIC,
     GHES_SEV_RECOVERABLE,
@@ -44,10 +43,6 @@ GHES_PFX = "GHES: "
 _CPER_TO_AER = {0: "AER_NONFATAL", 1: "AER_FATAL", 2: "AER_CORRECTABLE"}  # cper_severity_to_aer
 PAGE_SHIFT = 12
 _BLOCK_STATUS_CLEAR = bytes(4)  # block_status (u32) = 0
-_CperSecMemErr, _CPER_MEM_VALID_PA = cmem.CperSecMemErr, cmem.CPER_MEM_VALID_PA
-_HEADER_unpack, _HEADER_unpack_from = HEADER.unpack, HEADER.unpack_from
-_CPER_SEC_PLATFORM_MEM, _CPER_SEC_PROC_ARM, _CPER_SEC_PCIE = (
-    guids.CPER_SEC_PLATFORM_MEM, guids.CPER_SEC_PROC_ARM, guids.CPER_SEC_PCIE)
 
 
 class Ghes:
@@ -75,7 +70,7 @@ class Ghes:
         buf_paddr = mem.read_u64(self.generic.error_status_address_address)  # buf_paddr()
         if not buf_paddr:
             return -ENOENT, 0, None
-        hdr = _HEADER_unpack(mem.read(buf_paddr, HEADER_SIZE))
+        hdr = HEADER.unpack(mem.read(buf_paddr, HEADER_SIZE))
         if not hdr[0]:
             return -ENOENT, buf_paddr, hdr
         return 0, buf_paddr, hdr
@@ -152,7 +147,7 @@ class Ghes:
         if rc:
             self.ghes_clear_estatus(buf_paddr)
             return -ENOENT
-        sev = _GHES_SEVERITY.get(severity, GHES_SEV_PANIC)  # ghes_severity()
+        sev = ghes_severity(severity)
         if sev >= GHES_SEV_PANIC:
             self.__ghes_panic(buf, buf_paddr)
             return 0
@@ -287,7 +282,7 @@ class GhesDriver:
 
     # --- printing -----------------------------------------------------------------------
     def ghes_print_estatus(self, ghes: Ghes, buf: bytes) -> bool:
-        sev = _GHES_SEVERITY.get(_HEADER_unpack_from(buf)[4], GHES_SEV_PANIC)  # ghes_severity()
+        sev = ghes_severity(HEADER.unpack_from(buf)[4])
         rl = self.ratelimit_corrected if sev <= GHES_SEV_CORRECTED else self.ratelimit_uncorrected
         k = self.kernel
         engine = k.engine
@@ -324,7 +319,7 @@ class GhesDriver:
     def ghes_do_proc(self, ghes: Ghes, buf: bytes) -> None:
         k = self.kernel
         engine = k.engine
-        sev = _GHES_SEVERITY.get(_HEADER_unpack_from(buf)[4], GHES_SEV_PANIC)  # ghes_severity()
+        sev = ghes_severity(HEADER.unpack_from(buf)[4])
         engine.trace.emit(engine.now, k.name, "ghes_do_proc",
                           {"source_id": ghes.source_id, "severity": sev, "estatus": bytes(buf)})
         queued = False
@@ -333,13 +328,13 @@ class GhesDriver:
         for gdata in est.entries if est is not None else ():
             h = gdata.header
             section_type = h.section_type
-            if section_type == _CPER_SEC_PLATFORM_MEM:
+            if section_type == guids.CPER_SEC_PLATFORM_MEM:
                 engine.trace.emit(engine.now, k.name, "mc_event",
                                   {"severity": sev, "pa": getattr(gdata.body, "physical_addr", None)})
                 queued = self.ghes_handle_memory_failure(gdata, sev, sync)
-            elif section_type == _CPER_SEC_PROC_ARM:
+            elif section_type == guids.CPER_SEC_PROC_ARM:
                 queued = self.ghes_handle_arm_hw_error(gdata, sev, sync)
-            elif section_type == _CPER_SEC_PCIE:
+            elif section_type == guids.CPER_SEC_PCIE:
                 self.ghes_handle_aer(gdata)
             else:
                 k.trace("non_standard_event", section_type=str(section_type),
@@ -372,8 +367,8 @@ class GhesDriver:
     def ghes_handle_memory_failure(self, gdata, sev: int, sync: bool) -> bool:
         mem = gdata.body
         h = gdata.header
-        sec_sev = _GHES_SEVERITY.get(h.error_severity, GHES_SEV_PANIC)  # ghes_severity()
-        if not isinstance(mem, _CperSecMemErr) or not mem.validation_bits & _CPER_MEM_VALID_PA:
+        sec_sev = ghes_severity(h.error_severity)
+        if not isinstance(mem, cmem.CperSecMemErr) or not mem.validation_bits & cmem.CPER_MEM_VALID_PA:
             return False
         flags = -1
         if sec_sev == GHES_SEV_CORRECTED and h.flags & cn.CPER_SEC_ERROR_THRESHOLD_EXCEEDED:

@@ -113,16 +113,10 @@ class MemoryFailure:
         for sub in range(pfn, pfn + (1 << order)):
             for mapper, v in rmap_pop(sub, ()):  # rmap_walk: who maps it, and where
                 mm = mapper.mm
-                # mapper.alive, inline
-                if (mm and mapper.exit_signal is None and mapper.exit_code is None
-                        and mm.get(v) == sub):
+                if mm and mapper.alive and mm.get(v) == sub:
                     group = mms.get(id(mm))
                     if group is None:
-                        threads = []
-                        for t in mapper.group:
-                            if t.exit_signal is None and t.exit_code is None:  # t.alive
-                                threads.append(t)
-                        group = mms[id(mm)] = (threads, [])
+                        group = mms[id(mm)] = ([t for t in mapper.group if t.alive], [])
                     group[1].append((v, sub))
         for threads, mapped in mms.values():
             leader = threads[0]

@@ -25,7 +25,7 @@ class SigInfo:
     si_addr_lsb: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Vma:
     """struct vm_area_struct, as far as page faults and rmap need it: [start, end), the
     kind of page a fault allocates, and (MAP_SHARED) the task whose pages it maps."""
@@ -38,7 +38,7 @@ class Vma:
     huge: dict[int, int] = field(default_factory=dict)  # hugetlb: huge-page VA -> head pfn
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Task:
     """struct task_struct, the few members used here."""
 
