@@ -27,6 +27,7 @@ def _cec_max(fr: int) -> int | None:
     return None if f is None else f.max
 
 
+_UNKNOWN = object()  # a _target not looked up yet (None: no source)
 _new_record = tuple.__new__  # ErrRecordState(...) without its Python-level __new__: probe is hot
 
 
@@ -42,9 +43,9 @@ class RasMixin:
     def probe(self, pe, nodes: Sequence | None = None) -> list[tr.ErrRecordState]:
         """ser_probe_memmap over the shared nodes and ser_probe_sysreg over the PE's own."""
         out = []
-        pe_nodes = self.pe_nodes
+        pe_nodes = self.pe_nodes  # memmap_nodes holds none of them: only ``nodes`` can
         for node in self.memmap_nodes if nodes is None else nodes:
-            if id(node) in pe_nodes:
+            if nodes is not None and id(node) in pe_nodes:
                 out += self.ser_probe_sysreg(pe_nodes[id(node)])
                 continue
             valid = node.valid_records()
@@ -95,22 +96,21 @@ class RasMixin:
         """Triage → CPER (memory sections for DRAM, one ARM processor section for the PE's
         cache/TLB/bus records) → clear the records → GHESv2 → notify."""
         triages = []
-        uncontainable = False
         for r in records:
             t = tr.classify_status(r.status)
+            if t.cls == "uncontainable":
+                esr = pe.regs["ESR_EL3"] if reason != tr.ERROR_INTERRUPT else 0
+                self.plat_handle_uncontainable_ea(pe, esr, reason=reason, records=records)
+                return None
             triages.append(t)
-            uncontainable = uncontainable or t.cls == "uncontainable"
-        if uncontainable:
-            esr = pe.regs["ESR_EL3"] if reason != tr.ERROR_INTERRUPT else 0
-            self.plat_handle_uncontainable_ea(pe, esr, reason=reason, records=records)
-            return None
         sev = tr.worst(triages)
         # each entry's header: build_estatus gives it the block's severity and no flags, so
         # they are named only when they differ
         sections: list[Any] = []
         arm_info = []
         proc_sev = []
-        for rec, t in zip(records, triages, strict=True):
+        for i, rec in enumerate(records):
+            t = triages[i]
             if rec.kind == "memory":
                 sec = tr.mem_err_section(rec, self.platform.dram_location(rec.paddr, rec.node_index))
                 sections.append(sec if t.severity == sev and not t.flags
@@ -151,9 +151,11 @@ class RasMixin:
         return t, result
 
     def _target(self, prefs: tuple[str, ...]) -> GhesTarget | None:
-        if prefs not in self._targets:
-            self._targets[prefs] = next((t for n in prefs if (t := self.ghes.target(n)) is not None), None)
-        return self._targets[prefs]
+        t = self._targets.get(prefs, _UNKNOWN)
+        if t is _UNKNOWN:
+            t = self._targets[prefs] = next(
+                (s for n in prefs if (s := self.ghes.target(n)) is not None), None)
+        return t
 
     def _el1_context(self, pe) -> dict[str, int]:
         """The AArch64 EL1 context registers (CPER context type 5) as MRS at EL3 reads them."""

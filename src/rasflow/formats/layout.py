@@ -71,6 +71,20 @@ def _guid_text(wire: bytes) -> str:
 
 NULL_GUID = Guid()
 _bytes_new = bytes.__new__
+_GUIDS: dict[bytes, Guid] = {}  # wire bytes -> one shared Guid (a handful recur: section types, FRU ids)
+_GUIDS_MAX = 4096
+
+
+def guid_from_wire(raw: bytes) -> Guid:
+    """The Guid for 16 decoded wire bytes, shared for GUIDs seen before (a Guid is immutable)."""
+    guid = _GUIDS.get(raw)
+    if guid is None:
+        guid = _bytes_new(Guid, raw)  # 16 bytes by construction
+        if len(_GUIDS) < _GUIDS_MAX:
+            _GUIDS[raw] = guid
+    return guid
+
+
 _tuple_new = tuple.__new__
 _hex = operator.methodcaller("hex")
 
@@ -175,9 +189,7 @@ class LayoutBase(tuple):
         if cls._plain:
             return _tuple_new(cls, values)
         if cls._guid_idx:
-            values = list(values)
-            for i in cls._guid_idx:
-                values[i] = _bytes_new(Guid, values[i])  # 16 bytes by construction
+            values = _with_guids(cls, values)
         if cls._has_tail:
             buf_len = len(buf)
             end = buf_len if length is None else off + length
@@ -287,6 +299,16 @@ class LayoutBase(tuple):
             else:
                 kw[f.name] = marker_strategy(f.marker)
         return st.builds(cls, **kw)
+
+
+def _with_guids(cls: type, values: tuple) -> list:
+    """Values unpacked by layout ``cls``'s STRUCT with each GUID field made a Guid."""
+    values = list(values)
+    guids = _GUIDS
+    for i in cls._guid_idx:
+        raw = values[i]
+        values[i] = guids.get(raw) or guid_from_wire(raw)
+    return values
 
 
 def marker_strategy(marker: _Marker):

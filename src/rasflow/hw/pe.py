@@ -194,6 +194,7 @@ class PE(SErrorMixin, ProgramMixin, Component):
         self.pc = 0
         self.handlers: dict[int, Handler | None] = {1: None, 2: None, 3: None}
         self.node = None  # this PE's own error node (ERRSELR_EL1/ERX*_EL1)
+        self._program_name = f"{self.name}:program"  # the engine Process of run()
         self._init_async()
 
     def __repr__(self) -> str:

@@ -28,6 +28,7 @@ Memory rules (the machine decides what a poisoned or broken access records):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..formats.arm.esr import encode_esr
@@ -58,6 +59,22 @@ def compile_program(program: Sequence[tuple]) -> list[tuple]:
     out: list[tuple] = []
     _emit(program, out)
     return out
+
+
+@lru_cache(maxsize=256)
+def _compiled(program: tuple) -> tuple[tuple, ...]:
+    """compile_program of a hashable program (a tuple of tuples), memoised: software
+    starts the same few programs again and again."""
+    return tuple(compile_program(program))
+
+
+@lru_cache(maxsize=64)
+def _daif_mask(daif: str) -> int:
+    """The PSTATE.DAIF bits named in ``daif`` (e.g. ``"AIF"``), memoised."""
+    mask = 0
+    for c in daif.upper():
+        mask |= _DAIF_BITS[c]
+    return mask
 
 
 def _emit(items: Sequence[tuple], out: list[tuple]) -> None:
@@ -269,9 +286,12 @@ class ProgramMixin:
         ``resume``: when software leaves the program (an exception it does not return
         from at once), wait for an ERET back into it (the kernel's return to user after
         deferred work) instead of ending; software ends it with :meth:`end_program`."""
-        code = compile_program(program)
+        try:
+            code = _compiled(program)
+        except TypeError:  # unhashable (a list, or a loop body given as a list)
+            code = compile_program(program)
         return self.engine.process(self._run(code, mmu, el, entry, ns_per_insn, daif, resume),
-                                   name=f"{self.name}:program")
+                                   name=self._program_name)
 
     @property
     def busy(self) -> bool:
@@ -298,9 +318,7 @@ class ProgramMixin:
             raise RuntimeError(f"{self.name} already runs a program")
         ps = self.pstate
         ps.el, ps.sp, ps.il = el, 0 if el == 0 else 1, False
-        ps.daif = 0
-        for c in daif.upper():
-            ps.daif |= _DAIF_BITS[c]
+        ps.daif = _daif_mask(daif)
         self.pc = entry
         end = entry + 4 * len(code)
         counters: dict[int, int] = {}
@@ -340,6 +358,10 @@ class ProgramMixin:
                 i = (pc - entry) >> 2
                 op = code[i]
                 kind = op[0]
+                if kind == LOAD:
+                    self.load(op[1], mmu)
+                    yield ns
+                    continue
                 if kind == LOOP:
                     left = counters.get(i, op[1])
                     if left == 0:
@@ -369,10 +391,7 @@ class ProgramMixin:
                         if ps.el != el or self.pc != pc + 4:
                             break
                     continue
-                if kind == LOAD:
-                    self.load(op[1], mmu)
-                else:
-                    self._do(op, mmu)
+                self._do(op, mmu)
                 yield ns
         finally:
             self._runner = None

@@ -26,7 +26,7 @@ Every bit position comes from the declarations in :mod:`rasflow.formats.arm.ras`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from ..formats.arm.names import SERR_NAMES, UET_NAMES
 from ..formats.arm.ras import (
@@ -167,18 +167,8 @@ class ErrorNode:
 
     def write_status(self, n: int, value: int) -> None:
         """W1C write of ERR<n>STATUS (see the module docstring for the ignore rule)."""
-        old = self.status[n]
-        if value & _V and old & _V and (old & ~value & _NEWER_BITS
-                                        or (old & _CE_MASK and not value & _CE_MASK)):
-            return  # a newer error the writer has not seen (OF, UE, DE or CE): keep the record
-        clear = value & _W1C_BITS
-        for m in _W1C_FIELDS:
-            if value & m:
-                clear |= m
-        new = old & ~clear
-        if not new & _V:
-            new &= ~_SYNDROME
-        self.status[n] = new
+        status = self.status
+        status[n] = _status_written(status[n], value)
 
     def valid_records(self) -> list[int]:
         """Indexes of the records whose STATUS.V is set."""
@@ -282,6 +272,23 @@ class ErrorNode:
         if not 0 <= count <= cmax:
             raise ValueError(f"counter value {count} does not fit")
         self.misc0[n] = (self.misc0[n] & ~((cmax << shift) | of)) | count << shift
+
+
+@lru_cache(maxsize=1024)
+def _status_written(old: int, value: int) -> int:
+    """ERR<n>STATUS after software writes ``value`` over ``old`` (pure, memoised: a handler
+    writes back the few values it read)."""
+    if value & _V and old & _V and (old & ~value & _NEWER_BITS
+                                    or (old & _CE_MASK and not value & _CE_MASK)):
+        return old  # a newer error the writer has not seen (OF, UE, DE or CE): keep the record
+    clear = value & _W1C_BITS
+    for m in _W1C_FIELDS:
+        if value & m:
+            clear |= m
+    new = old & ~clear
+    if not new & _V:
+        new &= ~_SYNDROME
+    return new
 
 
 _STATUS_CACHE: dict[tuple, int] = {}

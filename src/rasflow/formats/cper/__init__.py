@@ -48,7 +48,7 @@ def decode(data: bytes | bytearray | memoryview, *, lenient: bool = False) -> De
     ``obj.check()`` then lists the problems.
     """
     mv = memoryview(data)
-    if bytes(mv[:4]) == CPER_SIG_RECORD:
+    if mv[:4] == CPER_SIG_RECORD:
         return decode_record(mv, lenient=lenient)
     if len(mv) < AcpiHestGenericStatus.SIZE:
         raise FormatError(
