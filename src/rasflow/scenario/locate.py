@@ -30,28 +30,41 @@ def format_path(path: Path) -> str:
 
 
 class Locator:
-    """Lines of the paths of one document."""
+    """Lines of the paths of one document: given, or scanned from its text when a line is
+    first asked for (only an error needs one, and scanning costs more than parsing)."""
 
-    def __init__(self, lines: dict[Path, int]):
-        self.lines = lines
+    def __init__(self, lines: dict[Path, int] | None = None, *, text: str | None = None):
+        self._lines, self._text = lines, text
+
+    @property
+    def lines(self) -> dict[Path, int]:
+        if self._lines is None:
+            self._lines = _scan(self._text or "")
+        return self._lines
 
     def line(self, path: Path) -> int:
         """The line of ``path`` or of its longest recorded prefix (1 for the document)."""
+        lines = self.lines
         for n in range(len(path), 0, -1):
-            line = self.lines.get(tuple(path[:n]))
+            line = lines.get(tuple(path[:n]))
             if line is not None:
                 return line
         return 1
 
 
 def locate(text: str) -> Locator:
+    """The locator of valid TOML ``text`` (scanned on first use)."""
+    return Locator(text=text)
+
+
+def _scan(text: str) -> dict[Path, int]:
     """Scan valid TOML ``text``; on anything unexpected keep what was found so far."""
     scanner = _Scanner(text)
     try:
         scanner.document()
     except (IndexError, ValueError):  # pragma: no cover - tomllib accepted the text
         pass
-    return Locator(scanner.out)
+    return scanner.out
 
 
 class _Scanner:
