@@ -67,7 +67,7 @@ class Ghes:
 
     def __ghes_peek_estatus(self):
         mem = self.driver.memory
-        buf_paddr = mem.read_u64(self.generic.error_status_address_address)  # buf_paddr()
+        buf_paddr = self.buf_paddr()
         if not buf_paddr:
             return -ENOENT, 0, None
         hdr = HEADER.unpack(mem.read(buf_paddr, HEADER_SIZE))
@@ -76,8 +76,7 @@ class Ghes:
         return 0, buf_paddr, hdr
 
     def __ghes_check_estatus(self, hdr) -> int:
-        _, raw_off, raw_len, data_len, _ = hdr
-        length = raw_off + raw_len if raw_len else HEADER_SIZE + data_len  # cper_estatus_len()
+        length = cper_estatus_len(hdr)
         if length < HEADER_SIZE:
             self.driver.kernel.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Truncated error status block!")
             return -EIO
@@ -141,9 +140,8 @@ class Ghes:
         if rc:
             self.ghes_clear_estatus(buf_paddr)
             return rc
-        _, raw_off, raw_len, data_len, severity = hdr
-        rc, buf = self.__ghes_read_estatus(  # cper_estatus_len(), inline
-            buf_paddr, raw_off + raw_len if raw_len else HEADER_SIZE + data_len)
+        severity = hdr[4]
+        rc, buf = self.__ghes_read_estatus(buf_paddr, cper_estatus_len(hdr))
         if rc:
             self.ghes_clear_estatus(buf_paddr)
             return -ENOENT
