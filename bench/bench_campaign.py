@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import resource
@@ -28,13 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
+from bench_hw_fw import write_result  # bench/ is the script's directory
 from rasflow.campaign import parse_campaign, run_campaign
 from rasflow.campaign.sample import configure, derive, draw, index_of, scenario_of
 from rasflow.scenario.runner import run
 
-ROOT = Path(__file__).resolve().parents[1]
 SPEC = """
 description = "guest-UE-heavy: DRAM UEs in a guest process's memory, consumed by its load"
 [base]
@@ -153,9 +151,7 @@ def main(argv=None) -> int:
            "rss_growth_mib_per_million": slope * 1e6, "rss_at_1m_mib_extrapolated": at_1m,
            "targets": {"faults_per_s_per_core": TARGET_RATE, "scaling": TARGET_SCALING,
                        "rss_mb_1m": TARGET_RSS_MB}}
-    out = ROOT / "bench" / "results" / "campaign.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    write_result("campaign", res)
     return 0
 
 

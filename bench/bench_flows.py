@@ -17,17 +17,14 @@ Writes bench/results/flows.json. ``--flows N`` (default 100,000).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import tracemalloc
-from pathlib import Path
 
-from bench_hw_fw import rss_mib  # bench/ is the script's directory
+from bench_hw_fw import rss_mib, write_result  # bench/ is the script's directory
 from rasflow.engine import Trace
 from rasflow.scenario.runner import run
 from rasflow.scenario.system import System
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET = 5_000
 VA = 0x1000_0000
 
@@ -111,8 +108,7 @@ def main() -> None:
     m = out["memory"]
     print(f"memory per VM: {m['kib_per_vm_tracemalloc']} KiB (tracemalloc, {m['vms']} VMs); "
           f"RSS +{m['rss_mib_delta']} MiB")
-    path = ROOT / "bench" / "results" / "flows.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_result("flows", out)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@ STRIDE = 0x3_F1D3_6B40  # granule-aligned, co-prime with the RAM's granule count
 TARGET = 100_000
 
 
+def write_result(name: str, res: dict) -> None:
+    """bench/results/NAME.json: a benchmark's figures."""
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2) + "\n")
+
+
 def rss_mib() -> float:
     """Current resident set size (Linux /proc), else the peak from getrusage."""
     try:
@@ -134,9 +141,7 @@ def main(argv=None) -> int:
               if "tracemalloc_current_mib" in v else "")
         print(f"  after {int(k):>9,} events: {tm}RSS {v['rss_mib']:.1f} MiB, "
               f"{v['allocated_blocks']:,} Python blocks, {v['pages_allocated']} RAM pages of a 4 TiB machine")
-    out = ROOT / "bench" / "results" / "hw_fw.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    write_result("hw_fw", res)
     return 0
 
 

@@ -112,11 +112,11 @@ def test_describe_vcpu_events():
 
 
 def test_kvm_run_exit_reason_offset_is_the_layouts():
-    """KVM writes exit_reason in place at this offset: it must be where the layout puts it."""
-    from rasflow.formats.linux.kvm import KVM_RUN_EXIT_REASON_OFFSET, KvmRunHeader
+    """KVM writes exit_reason in place: it must land where the layout puts it."""
+    from rasflow.formats.linux.kvm import KvmRunHeader, kvm_run_set_exit_reason
 
     buf = bytearray(KvmRunHeader(request_interrupt_window=0, immediate_exit=0,
                                  padding1=bytes(6), exit_reason=0, ready_for_interrupt_injection=0,
                                  if_flag=0, flags=0, cr8=0, apic_base=0).encode())
-    struct.pack_into("<I", buf, KVM_RUN_EXIT_REASON_OFFSET, 0x11223344)
+    kvm_run_set_exit_reason(buf, 0x11223344)
     assert KvmRunHeader.decode(bytes(buf)).exit_reason == 0x11223344

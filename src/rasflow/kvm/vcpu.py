@@ -4,7 +4,6 @@ SError/SEA handling, and exception injection (inject_abt64, virtual SError)."""
 
 from __future__ import annotations
 
-import struct
 from operator import itemgetter
 
 from ..engine import Event
@@ -14,7 +13,7 @@ from ..formats.arm.sysreg import HCR_EL2
 from ..formats.arm.sysreg_fault import HPFAR_EL2
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
-from ..formats.linux.kvm import EXIT_REASONS, KVM_RUN_EXIT_OFFSET, KVM_RUN_EXIT_REASON_OFFSET
+from ..formats.linux.kvm import EXIT_REASONS, KVM_RUN_EXIT_OFFSET
 from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
@@ -25,7 +24,6 @@ HCR_VI = HCR_EL2.encode(VI=1)
 SPSR_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
 _el1_sysregs_of = itemgetter(*EL1_SYSREGS)  # their values in a PE's registers, in that order
-_EXIT_REASON = struct.Struct("<I")  # kvm_run.exit_reason (u32), written in place
 _FIPA = HPFAR_EL2.by_name["FIPA"]
 IPI_RESCHEDULE = 0  # an SGI
 GUEST_ENTRY_NS = 500  # from KVM_RUN (or a handled exit) to the guest running again
@@ -95,7 +93,7 @@ class KvmVcpu:
     def set_exit(self, reason: int, payload: bytes = b"") -> None:
         """kvm_run.exit_reason (the rest of its head as it is) and the exit's payload."""
         run = self.run
-        _EXIT_REASON.pack_into(run, KVM_RUN_EXIT_REASON_OFFSET, reason)
+        uapi.kvm_run_set_exit_reason(run, reason)
         run[KVM_RUN_EXIT_OFFSET:KVM_RUN_EXIT_OFFSET + 64] = payload.ljust(64, b"\0")
         self.trace("kvm_userspace_exit", reason=EXIT_REASONS.get(reason, reason),
                    payload=payload.hex() if payload else None)

@@ -7,6 +7,7 @@ Documentation/virt/kvm/api.rst.
 
 from __future__ import annotations
 
+import struct
 from typing import Annotated, Any
 
 from ..arm import kernel as ak
@@ -183,6 +184,12 @@ class KvmVcpuEvents:
 
 KVM_RUN_EXIT_OFFSET = 32  # the exit union starts after the 32-byte head on arm64
 KVM_RUN_EXIT_REASON_OFFSET = 8  # __u32 exit_reason, after the two u8 and padding1[6]
+_EXIT_REASON = struct.Struct("<I")
+
+
+def kvm_run_set_exit_reason(run: bytearray, reason: int) -> None:
+    """Write kvm_run.exit_reason in place (the rest of the head as it is)."""
+    _EXIT_REASON.pack_into(run, KVM_RUN_EXIT_REASON_OFFSET, reason)
 
 
 @layout
