@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import resource
 import sys
 import time
@@ -37,7 +38,9 @@ TARGET = 100_000
 
 
 def write_result(name: str, res: dict) -> None:
-    """bench/results/NAME.json: a benchmark's figures."""
+    """bench/results/NAME.json: a benchmark's figures, and the interpreter that gave them
+    (the figures depend on its build: see scripts/setup.sh)."""
+    res = {**res, "python": f"{sys.executable} {platform.python_version()}"}
     out = ROOT / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")

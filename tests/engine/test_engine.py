@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 
-from rasflow.engine import Component, Engine
+from rasflow.engine import Component, Engine, one_collection_per_run
 
 
 def test_time_order_and_fifo_ties():
@@ -75,3 +78,31 @@ def test_schedule_keywords_and_peek():
     assert eng.peek() == 30
     eng.run()
     assert seen == ["fw"] and eng.peek() is None
+
+
+def test_one_collection_per_run_frees_each_runs_cycles_and_restores_the_collector():
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    with one_collection_per_run() as collect:
+        assert not gc.isenabled()
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: reference counts alone never free it
+        gone = weakref.ref(a)
+        del a, b
+        assert gone() is not None
+        collect()
+        assert gone() is None
+    assert gc.isenabled()
+
+
+def test_one_collection_per_run_leaves_a_disabled_collector_alone():
+    gc.disable()
+    try:
+        with one_collection_per_run() as collect:
+            collect()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

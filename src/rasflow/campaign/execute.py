@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine import one_collection_per_run
+from ..scenario import Scenario
 from ..scenario.runner import run
 from .row import COLUMNS, failed, inputs, verdicts
-from .sample import configure, derive, draw, index_of, scenario_of
+from .sample import Draw, configure, derive, draw, index_of, scenario_of
 from .spec import Campaign
 from .store import Store, chunks
 
@@ -35,22 +37,29 @@ def run_chunk(c: Campaign, lo: int, hi: int) -> Columns:
     configured = [configure(c.base, s) for s in c.settings]
     cols: Columns = {k: [] for k in COLUMNS}
     last: tuple[int, Any] = (-1, None)
-    for i in range(lo, hi):
-        sample, k = index_of(c, i)
-        if last[0] != sample:  # paired rows share their sample's draw
-            last = (sample, draw(c, sample))
-        d = last[1]
-        setting = configured[k]
-        row = inputs(i, sample, c.settings[k], d)
-        sc = scenario_of(setting, d, derive(c.seed, sample, "run"))
-        try:
-            r = run(sc, policy=c.settings[k].policy)
-            row.update(verdicts(sc, d, r.outcome.to_dict()))
-        except Exception as e:  # a model bug: kept as a row (outcome "error"), never lost
-            row.update(failed(e))
-        for key, value in row.items():
-            cols[key].append(value)
+    with one_collection_per_run() as collect:
+        for i in range(lo, hi):
+            sample, k = index_of(c, i)
+            if last[0] != sample:  # paired rows share their sample's draw
+                last = (sample, draw(c, sample))
+            row = _row(c, i, sample, k, configured[k], last[1])
+            collect()  # the row's system is garbage now
+            for key, value in row.items():
+                cols[key].append(value)
     return cols
+
+
+def _row(c: Campaign, i: int, sample: int, k: int, configured: Scenario, d: Draw) -> dict[str, Any]:
+    """Row ``i``: its inputs, then the run's verdicts, or the error the model raised (a model
+    bug, kept as a row with outcome "error" so a million-fault run goes on, never lost)."""
+    row = inputs(i, sample, c.settings[k], d)
+    sc = scenario_of(configured, d, derive(c.seed, sample, "run"))
+    try:
+        r = run(sc, policy=c.settings[k].policy)
+        row.update(verdicts(sc, d, r.outcome.to_dict()))
+    except Exception as e:
+        row.update(failed(e))
+    return row
 
 
 def in_process(c: Campaign, todo: list[tuple[int, int]]) -> Iterator[Done]:
