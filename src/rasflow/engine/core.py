@@ -147,7 +147,8 @@ def one_collection_per_run() -> Iterator[Callable[[], None]]:
     times while they are alive, promoting them up to the full-heap generation, where they are
     traversed again: a quarter of a campaign row's time. Here it is off, and the caller calls
     the yielded ``collect()`` once a run is done with and dropped: one generation-0 pass over
-    that run's objects, garbage by then. (No-op when the collector was already off.)"""
+    that run's objects, garbage by then. The collector is process-wide: when it was already
+    off (the caller's choice, or another thread's loop), this leaves it as it is."""
     if not gc.isenabled():
         yield lambda: None
         return
