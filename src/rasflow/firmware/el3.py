@@ -22,6 +22,7 @@ in :mod:`.triage`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..engine import Component
@@ -41,7 +42,6 @@ AET_UC, AET_CE = 0, 6
 SMC_UNK = (1 << 64) - 1
 _ABORTS_LOW = (k.ESR_ELx_EC_IABT_LOW, k.ESR_ELx_EC_DABT_LOW)
 _EC_MASK, _EC_SHIFT = k.ESR_ELx_EC_MASK, k.ESR_ELx_EC_SHIFT
-_ESR: dict[int, Any] = {}
 _ESR_EL = (None, "ESR_EL1", "ESR_EL2", "ESR_EL3")  # the target EL's registers, by EL
 _FAR_EL = (None, "FAR_EL1", "FAR_EL2", "FAR_EL3")
 _ELR_EL = (None, "ELR_EL1", "ELR_EL2", "ELR_EL3")
@@ -50,30 +50,18 @@ _VBAR_EL = (None, "VBAR_EL1", "VBAR_EL2", "VBAR_EL3")
 _ELH_MASKED = {el: arch.spsr_encode(el, 1, DAIF_ALL) for el in (1, 2, 3)}  # create_spsr
 
 
+@lru_cache(maxsize=4096)
 def _esr(esr: int):
     """The decoded ESR (formats.arm), memoised by value."""
-    v = _ESR.get(esr)
-    if v is None:
-        if len(_ESR) > 4096:
-            _ESR.clear()
-        v = _ESR[esr] = arm.decode_esr(esr)
-    return v
+    return arm.decode_esr(esr)
 
 
+@lru_cache(maxsize=4096)
 def _sea_uncontainable(esr: int) -> bool:
     """An uncontainable synchronous External abort: FSC 0x10 with SET=UC (memoised by value).
     v2.14's rule; the v2.15/HEAD C port's "or" would call every SEA uncontainable."""
-    v = _UNCONTAINABLE.get(esr)
-    if v is None:
-        if len(_UNCONTAINABLE) > 4096:
-            _UNCONTAINABLE.clear()
-        f = _esr(esr).fields
-        v = _UNCONTAINABLE[esr] = (f.get("DFSC", f.get("IFSC")) == k.ESR_ELx_FSC_EXTABT
-                                   and f.get("SET") == SET_UC)
-    return v
-
-
-_UNCONTAINABLE: dict[int, bool] = {}
+    f = _esr(esr).fields
+    return f.get("DFSC", f.get("IFSC")) == k.ESR_ELx_FSC_EXTABT and f.get("SET") == SET_UC
 
 
 def _same_el_esr(esr: int) -> int:
@@ -147,10 +135,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         delegate with inject_sync_ea64 (unless the record went to an SDEI source, TF-A's
         SDEI_SUPPORT build, whose dispatch is the delegation)."""
         esr = exc.esr
-        uncontainable = _UNCONTAINABLE.get(esr)
-        if uncontainable is None:
-            uncontainable = _sea_uncontainable(esr)
-        if uncontainable:
+        if _sea_uncontainable(esr):
             self.plat_handle_uncontainable_ea(pe, esr, reason=tr.ERROR_EA_SYNC)
             return
         outcome = self.ea_proceed(pe, tr.ERROR_EA_SYNC, esr, far=exc.far)

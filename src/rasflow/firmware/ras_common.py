@@ -103,18 +103,13 @@ class RasMixin:
                 self.plat_handle_uncontainable_ea(pe, esr, reason=reason, records=records)
                 return None
             triages.append(t)
-        sev = tr.worst(triages)
-        # each entry's header: build_estatus gives it the block's severity and no flags, so
-        # they are named only when they differ
         sections: list[Any] = []
         arm_info = []
         proc_sev = []
-        for i, rec in enumerate(records):
-            t = triages[i]
+        for rec, t in zip(records, triages, strict=True):
             if rec.kind == "memory":
                 sec = tr.mem_err_section(rec, self.platform.dram_location(rec.paddr, rec.node_index))
-                sections.append(sec if t.severity == sev and not t.flags
-                                else (sec, {"error_severity": t.severity, "flags": t.flags}))
+                sections.append((sec, {"error_severity": t.severity, "flags": t.flags}))
             else:
                 arm_info.append(rec)
                 proc_sev.append(t)
@@ -126,11 +121,10 @@ class RasMixin:
             flags = 0
             for t in proc_sev:
                 flags |= t.flags
-            proc_worst = tr.worst(proc_sev)
-            sections.append(sec if proc_worst == sev and not flags
-                            else (sec, {"error_severity": proc_worst, "flags": flags}))
+            sections.append((sec, {"error_severity": tr.worst(proc_sev), "flags": flags}))
         for rec in records:
             self.clear_record(pe, rec)
+        sev = tr.worst(triages)
         est = cper.build_estatus(sections, error_severity=sev)
         self.handled += 1
         return self._record(pe, reason, est, corrected=sev == cn.CPER_SEV_CORRECTED)
@@ -247,10 +241,7 @@ class RasMixin:
 def summary(r: tr.ErrRecordState) -> dict[str, Any]:
     """One error record for the trace: where, the raw STATUS/ADDR and the decoded class."""
     status = r.status
-    s = _SUMMARY.get(status)
-    if s is None:
-        s = _status_summary(status)
-    cls, serr, uet, av = s
+    cls, serr, uet, av = _status_summary(status)
     d: dict[str, Any] = {"node": r.node, "record": r.index, "kind": r.kind, "status": status,
                          "class": cls, "serr": serr}
     if uet is not None:
@@ -260,16 +251,11 @@ def summary(r: tr.ErrRecordState) -> dict[str, Any]:
     return d
 
 
+@lru_cache(maxsize=4096)
 def _status_summary(status: int) -> tuple[str, int, str | None, int]:
     """What :func:`summary` shows of ERR<n>STATUS: (class, SERR, UET short name if UE, AV),
     memoised by value."""
     f = tr.status_fields(status)
-    if len(_SUMMARY) > 4096:
-        _SUMMARY.clear()
-    s = _SUMMARY[status] = (tr.classify_status(status).cls, f["SERR"],
-                            AET_SHORT[f["UET"]] if f["UE"] else None,  # UET and AET share the codes
-                            f["AV"])
-    return s
-
-
-_SUMMARY: dict[int, tuple[str, int, str | None, int]] = {}
+    return (tr.classify_status(status).cls, f["SERR"],
+            AET_SHORT[f["UET"]] if f["UE"] else None,  # UET and AET share the codes
+            f["AV"])

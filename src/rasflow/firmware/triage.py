@@ -16,6 +16,7 @@ interface, as TF-A reads ERXSTATUS after ERRSELR) and decoded through ``formats.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..formats import arm
@@ -86,33 +87,23 @@ class ErrRecordState(NamedTuple):
         return (self.addr >> _PADDR_LSB) & _PADDR_MAX
 
 
-_STATUS_FIELDS: dict[int, Mapping[str, int]] = {}
-_ADDR_FIELDS: dict[int, Mapping[str, int]] = {}
 
 
 _ADDR_LAYOUT = tuple((f.name, f.lsb, f.max) for f in arm.ERR_ADDR.fields if not f.kind)
 _PADDR_LSB, _PADDR_MAX = arm.ERR_ADDR.by_name["PADDR"].lsb, arm.ERR_ADDR.by_name["PADDR"].max
 
 
+@lru_cache(maxsize=64)
 def addr_fields(addr: int) -> Mapping[str, int]:
     """ERR<n>ADDR's fields (NS, SI, AI, VA, NSE, PADDR) by the declaration's positions,
     memoised for the few records handled together (addresses rarely repeat: no RegValue)."""
-    f = _ADDR_FIELDS.get(addr)
-    if f is None:
-        if len(_ADDR_FIELDS) > 64:
-            _ADDR_FIELDS.clear()
-        f = _ADDR_FIELDS[addr] = {name: (addr >> lsb) & mx for name, lsb, mx in _ADDR_LAYOUT}
-    return f
+    return {name: (addr >> lsb) & mx for name, lsb, mx in _ADDR_LAYOUT}
 
 
+@lru_cache(maxsize=4096)
 def status_fields(status: int) -> Mapping[str, int]:
     """ERR<n>STATUS decoded through formats.arm.ERR_STATUS (memoised: few distinct values)."""
-    f = _STATUS_FIELDS.get(status)
-    if f is None:
-        if len(_STATUS_FIELDS) > 4096:
-            _STATUS_FIELDS.clear()
-        f = _STATUS_FIELDS[status] = arm.ERR_STATUS.decode(status).fields
-    return f
+    return arm.ERR_STATUS.decode(status).fields
 
 
 class Triage(NamedTuple):
@@ -141,17 +132,10 @@ def classify(status: Mapping[str, int]) -> Triage:
     return Triage("none", cn.CPER_SEV_INFORMATIONAL, flags)
 
 
-_TRIAGE: dict[int, Triage] = {}
-
-
+@lru_cache(maxsize=4096)
 def classify_status(status: int) -> Triage:
     """:func:`classify` of a raw ERR<n>STATUS value (memoised: few distinct values)."""
-    t = _TRIAGE.get(status)
-    if t is None:
-        if len(_TRIAGE) > 4096:
-            _TRIAGE.clear()
-        t = _TRIAGE[status] = classify(status_fields(status))
-    return t
+    return classify(status_fields(status))
 
 
 _SEVERITY_ORDER = {cn.CPER_SEV_FATAL: 3, cn.CPER_SEV_RECOVERABLE: 2, cn.CPER_SEV_CORRECTED: 1,
@@ -160,8 +144,6 @@ _SEVERITY_ORDER = {cn.CPER_SEV_FATAL: 3, cn.CPER_SEV_RECOVERABLE: 2, cn.CPER_SEV
 
 def worst(triages: Sequence[Triage]) -> int:
     """The block's severity: fatal over recoverable over corrected (ghes_severity order)."""
-    if len(triages) == 1 and triages[0].severity in _SEVERITY_ORDER:
-        return triages[0].severity
     return max((t.severity for t in triages), key=_SEVERITY_ORDER.__getitem__, default=cn.CPER_SEV_INFORMATIONAL)
 
 
@@ -192,10 +174,7 @@ def mem_err_section(rec: ErrRecordState, location) -> cmem.CperSecMemErr:
     """A DRAM record -> the CPER memory error section. ``location`` is the platform's
     decode of the PA (hw.memory.DramAddress: node, card, module, rank, bank, row, column)."""
     status = rec.status
-    s = _MEM_STATUS.get(status)
-    if s is None:
-        s = _mem_status(status)
-    av, err_status, err_type = s
+    av, err_status, err_type = _mem_status(status)
     if av:
         loc = location
         row = loc.row
@@ -205,44 +184,20 @@ def mem_err_section(rec: ErrRecordState, location) -> cmem.CperSecMemErr:
     else:
         valid, pa, mask, row = _MEM_VALID, 0, 0, 0
         node = card = module = bank = column = rank = 0
-    return _new_section(cmem.CperSecMemErr, (  # CperSecMemErr(...) by position (_MEM_FIELDS)
-        valid,  # validation_bits
-        err_status,  # error_status
-        pa,  # physical_addr
-        mask,  # physical_addr_mask
-        node, card, module, bank,
-        0,  # device
-        row & 0xFFFF,  # row
-        column,
-        0,  # bit_pos
-        0, 0, 0,  # requestor_id, responder_id, target_id
-        err_type,  # error_type
-        (row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK,  # extended
-        rank,
-        0, 0,  # mem_array_handle, mem_dev_handle
-        b"",  # tail
-    ))
+    return cmem.CperSecMemErr(
+        validation_bits=valid, error_status=err_status, physical_addr=pa,
+        physical_addr_mask=mask, node=node, card=card, module=module, bank=bank, device=0,
+        row=row & 0xFFFF, column=column, bit_pos=0, requestor_id=0, responder_id=0,
+        target_id=0, error_type=err_type, extended=(row >> 16) & cmem.CPER_MEM_EXT_ROW_MASK,
+        rank=rank, mem_array_handle=0, mem_dev_handle=0, tail=b"")
 
 
-_new_section = tuple.__new__  # a layout (a NamedTuple) without its Python-level __new__
-_MEM_FIELDS = ("validation_bits", "error_status", "physical_addr", "physical_addr_mask", "node",
-               "card", "module", "bank", "device", "row", "column", "bit_pos", "requestor_id",
-               "responder_id", "target_id", "error_type", "extended", "rank", "mem_array_handle",
-               "mem_dev_handle", "tail")
-assert cmem.CperSecMemErr._fields == _MEM_FIELDS, "mem_err_section builds CperSecMemErr by position"
-
-
+@lru_cache(maxsize=4096)
 def _mem_status(status: int) -> tuple[int, int, int]:
     """What a memory section takes from ERR<n>STATUS: (AV, UEFI Error Status, memory error
     type), memoised by value."""
     st = status_fields(status)
-    if len(_MEM_STATUS) > 4096:
-        _MEM_STATUS.clear()
-    s = _MEM_STATUS[status] = (st["AV"], error_status("memory", st), mem_err_type(st))
-    return s
-
-
-_MEM_STATUS: dict[int, tuple[int, int, int]] = {}
+    return st["AV"], error_status("memory", st), mem_err_type(st)
 
 
 _MEM_VALID = cmem.CPER_MEM_VALID_ERROR_STATUS | cmem.CPER_MEM_VALID_ERROR_TYPE

@@ -304,10 +304,8 @@ class LayoutBase(tuple):
 def _with_guids(cls: type, values: tuple) -> list:
     """Values unpacked by layout ``cls``'s STRUCT with each GUID field made a Guid."""
     values = list(values)
-    guids = _GUIDS
     for i in cls._guid_idx:
-        raw = values[i]
-        values[i] = guids.get(raw) or guid_from_wire(raw)
+        values[i] = guid_from_wire(values[i])
     return values
 
 

@@ -10,6 +10,8 @@ not implemented: their Effective value is 0.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..formats.arm.esr import ESR_ELx, encode_esr
 from ..formats.arm.kernel import (
     ESR_ELx_EC_DABT_CUR,
@@ -46,6 +48,7 @@ HCR_AMO, HCR_IMO, HCR_FMO = bit(HCR_EL2, "AMO"), bit(HCR_EL2, "IMO"), bit(HCR_EL
 HCR_TGE, HCR_E2H, HCR_TEA = bit(HCR_EL2, "TGE"), bit(HCR_EL2, "E2H"), bit(HCR_EL2, "TEA")
 HCR_VSE, HCR_TSC = bit(HCR_EL2, "VSE"), bit(HCR_EL2, "TSC")
 HCR_VI = bit(HCR_EL2, "VI")
+HCR_ASYNC = HCR_VSE | HCR_VI  # a virtual SError or IRQ is pending
 SCTLR_IESB = bit(SCTLR_ELx, "IESB")
 ISR_A, ISR_I, ISR_F = bit(ISR_EL1, "A"), bit(ISR_EL1, "I"), bit(ISR_EL1, "F")
 
@@ -136,17 +139,10 @@ SPSR_TABLE = {
 SPSR_TABLE[0, 1] = SPSR_TABLE[0, 0]  # EL0 always uses SP_EL0
 
 
+@lru_cache(maxsize=4096)
 def spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
-    """(EL, SP, DAIF bits, IL) from an SPSR_ELx, or None if M is not an AArch64 mode."""
-    v = _SPSR_DECODED.get(spsr, _MISSING)
-    if v is _MISSING:
-        if len(_SPSR_DECODED) > 4096:
-            _SPSR_DECODED.clear()
-        v = _SPSR_DECODED[spsr] = _spsr_decode(spsr)
-    return v
-
-
-def _spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
+    """(EL, SP, DAIF bits, IL) from an SPSR_ELx, or None if M is not an AArch64 mode
+    (memoised: software writes back the few values it read)."""
     if spsr & _SPSR_M4:
         return None
     mode = _MODE_EL_SP.get(_M_FIELD.get(spsr))
@@ -155,8 +151,6 @@ def _spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
     return mode[0], mode[1], spsr & _SPSR_DAIF, bool(spsr & SPSR_IL)
 
 
-_SPSR_DECODED: dict[int, tuple[int, int, int, bool] | None] = {}  # spsr_decode, memoised
-_MISSING = object()
 
 
 _M_FIELD = SPSR_ELx.layouts[0].by_name["M[3:0]"]

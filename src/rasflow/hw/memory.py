@@ -265,4 +265,4 @@ class PhysicalMemory:
 
 
 def _granules(pa: int, size: int) -> range:
-    return range(pa >> GRANULE_SHIFT, ((pa + (1 if 1 > size else size) - 1) >> GRANULE_SHIFT) + 1)  # max(size, 1)
+    return range(pa >> GRANULE_SHIFT, ((pa + max(size, 1) - 1) >> GRANULE_SHIFT) + 1)

@@ -72,8 +72,7 @@ def _entry_fields(el: int, kind: str, from_el: int, offset: int, elr: int, spsr:
               "spsr": spsr}
     if esr is not None:
         fields["esr"] = esr
-        d = _ESR_FIELDS.get(esr)
-        fields["esr_decoded"] = d if d is not None else esr_fields(esr)
+        fields["esr_decoded"] = esr_fields(esr)
     if far is not None:
         fields["far"] = far
     return fields
@@ -115,10 +114,9 @@ for (_el, _sp), _m in SPSR_TABLE.items():
         _bits = sum(b for k, b in enumerate((arch.SPSR_F, arch.SPSR_I, arch.SPSR_A,
                                              arch.SPSR_D)) if _daif >> k & 1)
         _SPSR_MODES[_m | _bits] = arch.spsr_decode(_m | _bits)
-_ESR_FIELDS: dict[int, dict] = {}
 _SPSR_IL = arch.SPSR_IL
 _EC_MASK, _EC_SHIFT = ESR_ELx_EC_MASK, ESR_ELx_EC_SHIFT  # ESR_ELx_EC(esr), inlined
-_HCR_ASYNC = arch.HCR_VSE | arch.HCR_VI  # a virtual SError or IRQ is pending
+_HCR_ASYNC = arch.HCR_ASYNC
 _SCR_NS_EEL2 = arch.SCR_NS | arch.SCR_EEL2  # EL2 is enabled (arch.el2_enabled)
 _GROUP_LOWER64 = arch.GROUP_LOWER64
 _spsr_decode = arch.spsr_decode
@@ -131,17 +129,13 @@ _ABORT_ECS = frozenset({ESR_ELx_EC_IABT_LOW, ESR_ELx_EC_IABT_CUR, ESR_ELx_EC_DAB
                         ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_WATCHPT_LOW, ESR_ELx_EC_WATCHPT_CUR})
 
 
+@lru_cache(maxsize=4096)
 def esr_fields(esr: int) -> dict:
-    """Decoded ESR for the trace: class name and the named ISS fields (cached by value)."""
-    d = _ESR_FIELDS.get(esr)
-    if d is None:
-        if len(_ESR_FIELDS) > 4096:
-            _ESR_FIELDS.clear()
-        f = decode_esr(esr).fields
-        d = _ESR_FIELDS[esr] = {"ec": esr_get_class_string(esr), **{
-            k: v for k, v in f.items()
-            if (v or k in _KEY_FIELDS) and not k.startswith("RES") and k not in ("EC", "IL")}}
-    return d
+    """Decoded ESR for the trace: class name and the named ISS fields (memoised by value)."""
+    f = decode_esr(esr).fields
+    return {"ec": esr_get_class_string(esr), **{
+        k: v for k, v in f.items()
+        if (v or k in _KEY_FIELDS) and not k.startswith("RES") and k not in ("EC", "IL")}}
 
 
 @lru_cache(maxsize=1024)

@@ -50,7 +50,7 @@ _OPS = {"load": (LOAD, 1), "store": (STORE, 2), "svc": (SVC, 1), "hvc": (HVC, 1)
         "smc": (SMC, 1), "esb": (ESB, 0), "sleep": (SLEEP, 1)}
 _CALL_ESR: dict[tuple[int, int], int] = {}
 _DAIF_BITS = {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I, "F": arch.SPSR_F}
-_HCR_ASYNC = arch.HCR_VSE | arch.HCR_VI  # a virtual SError or IRQ is pending
+_HCR_ASYNC = arch.HCR_ASYNC
 ESR_UNDEFINED = encode_esr(EC=ESR_ELx_EC_UNKNOWN, IL=1)
 
 
@@ -95,11 +95,8 @@ def _emit(items: Sequence[tuple], out: list[tuple]) -> None:
         op = _OPS.get(name)
         if op is None:
             raise ValueError(f"unknown instruction {name!r}; one of {', '.join(_OPS)}, loop")
-        if len(args) != op[1]:
+        if len(args) != op[1] or not all(isinstance(a, int) for a in args):
             raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
-        for a in args:
-            if not isinstance(a, int):
-                raise ValueError(f"{name} takes {op[1]} integer operand(s): {insn!r}")
         out.append((op[0], *args))
 
 
@@ -110,18 +107,12 @@ def _call_esr(ec: int, imm: int) -> int:
     return v
 
 
+@lru_cache(maxsize=4096)
 def _sea_route(scr: int, hcr: int, from_el: int, el2: bool, set_: str, wnr: int,
                ea: int) -> tuple[int, int]:
     """(target EL, ESR) of a synchronous External abort on a data access: pure, memoised."""
     target = arch.sea_target_el(scr, hcr, from_el, el2=el2)
-    esr = sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=ea)
-    if len(_SEA_ROUTE) > 4096:
-        _SEA_ROUTE.clear()
-    route = _SEA_ROUTE[scr, hcr, from_el, el2, set_, wnr, ea] = (target, esr)
-    return route
-
-
-_SEA_ROUTE: dict[tuple, tuple[int, int]] = {}
+    return target, sea_esr(same_el=target == from_el, set_=set_, wnr=wnr, ea=ea)
 
 
 def _translate(mmu: Mmu | None, va: int) -> tuple[int | None, int | None]:
@@ -139,11 +130,7 @@ class ProgramMixin:
     # --- instructions ---------------------------------------------------------------
     def load(self, va: int, mmu: Mmu | None = None) -> int | None:
         """LDR (64-bit) at the current PC: the value, or None if it took an abort."""
-        if mmu is None:
-            pa, ipa = va, None
-        else:
-            pa = mmu(va)
-            pa, ipa = (pa[0], pa[1]) if type(pa) is tuple else (pa, None)
+        pa, ipa = _translate(mmu, va)
         if pa is None:
             self._translation_fault(va, ipa, wnr=0)
             return None
@@ -229,11 +216,8 @@ class ProgramMixin:
         """A synchronous External abort on this data access, routed by sea_target_el."""
         from_el = self.pstate.el
         regs = self.regs
-        key = (regs["SCR_EL3"], regs["HCR_EL2"], from_el, self.el2, set_, wnr, self.machine.sea_ea)
-        route = _SEA_ROUTE.get(key)
-        if route is None:
-            route = _sea_route(*key)
-        target, esr = route
+        target, esr = _sea_route(regs["SCR_EL3"], regs["HCR_EL2"], from_el, self.el2, set_, wnr,
+                                 self.machine.sea_ea)
         self.take_exception(target, "sync", esr, va, return_address=self.pc,
                             ipa=ipa if target == 2 else None, external_abort=True)
 

@@ -30,6 +30,7 @@ from .arch import (
     AET,
     ESR_IESB,
     ESR_SERROR,
+    HCR_ASYNC,
     HCR_IMO,
     HCR_TGE,
     HCR_VI,
@@ -244,7 +245,7 @@ class SErrorMixin:
     # --- taking whatever is pending -----------------------------------------------------
     def async_pending(self) -> bool:
         return bool(self._serror is not None or self._irqs
-                    or self.regs["HCR_EL2"] & (HCR_VSE | HCR_VI))
+                    or self.regs["HCR_EL2"] & HCR_ASYNC)
 
     def _check_async(self, *, serror_only: bool = False) -> bool:
         """TakeUnmaskedSErrorInterrupts (and, unless ``serror_only``, IRQ/FIQ): take the

@@ -113,7 +113,6 @@ class KvmVcpu:
         vse = self.kvm.ras and hcr & HCR_VSE
         if vse:  # ___activate_traps
             regs["VSESR_EL2"] = self.vsesr_el2
-        if vse:
             self.trace("kvm_entry", pc=self.pc, hcr_el2=hcr, vsesr_el2=self.vsesr_el2)
         else:
             self.trace("kvm_entry", pc=self.pc, hcr_el2=hcr)

@@ -60,8 +60,6 @@ class AcpiHestGenericDataV300(AcpiHestGenericData):
 
 
 GESB = AcpiHestGenericStatus.SIZE
-_GDATA = AcpiHestGenericData
-_GDATA_V300 = AcpiHestGenericDataV300
 _REVISION = struct.Struct("<H")  # acpi_hest_generic_data.revision, at byte 20 of the entry
 
 
@@ -226,7 +224,7 @@ def decode_estatus(buf, off: int = 0, length: int | None = None, *, lenient: boo
             rev = _REVISION.unpack_from(mv, pos + 20)[0]
             if rev >> 8 > GDATA_REVISION_MAJOR_MAX:
                 raise FormatError(f"unknown generic data revision {rev:#06x}", path="header.revision", offset=pos + 20)
-            hcls = _GDATA_V300 if rev >> 8 >= 3 else _GDATA  # gdata_class()
+            hcls = gdata_class(rev)
             spos = pos + hcls.SIZE
             if spos > data_end:
                 raise FormatError(
@@ -265,25 +263,16 @@ def build_estatus(
     ``block_status`` defaults to the UE or CE bit from the severity, as firmware
     (and QEMU's acpi_ghes_memory_errors) sets it.
     """
-    # What Estatus(...).with_lengths() would give, built directly.
     entries = []
-    data_length = 0
     hcls = gdata_class(revision)
     for item in sections:
         body, fields = (item, {}) if hasattr(item, "encode") else item
-        guid = section_guid(body)
-        size = body.nbytes
-        header = hcls(section_type=guid, error_severity=error_severity, revision=revision, error_data_length=size)
-        if fields or not isinstance(fields, dict):
-            header = header._replace(**fields)
-            if "error_data_length" in fields or "section_type" in fields:  # the lengths win
-                header = header._replace(error_data_length=size, section_type=guid)
-        entries.append(GenericData(header, body))
-        data_length += hcls.SIZE + size
+        header = hcls(error_severity=error_severity, revision=revision)
+        entries.append(GenericData(header._replace(**fields) if fields else header, body))
     if block_status is None:
         block_status = n.ACPI_HEST_CORRECTABLE if error_severity == n.CPER_SEV_CORRECTED else n.ACPI_HEST_UNCORRECTABLE
-    block = AcpiHestGenericStatus(block_status=block_status, error_severity=error_severity, data_length=data_length)
-    return Estatus(block, tuple(entries))
+    block = AcpiHestGenericStatus(block_status=block_status, error_severity=error_severity)
+    return Estatus(block, tuple(entries)).with_lengths()
 
 
 __all__ = [

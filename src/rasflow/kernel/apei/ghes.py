@@ -338,7 +338,7 @@ class GhesDriver:
                 k.trace("non_standard_event", section_type=str(section_type),
                         severity=ghes_severity(h.error_severity), length=h.error_data_length)
         if sync and not queued:
-            task = k.current.get(k.this_cpu)  # current_task()
+            task = k.current_task()
             comm, pid = (task.comm, task.pid) if task else ("swapper/0", 0)
             k.printk(f"GHES {ghes.dev}: {HW_ERR}{GHES_PFX}{comm}:{pid}: "
                      "synchronous unrecoverable error (SIGBUS)")
@@ -352,7 +352,7 @@ class GhesDriver:
             k.printk_ratelimited(f"{FW_WARN}{GHES_PFX}Invalid address in generic error data: "
                                  f"{physical_addr:#x}")
             return False
-        task = k.current.get(k.this_cpu)  # current_task()
+        task = k.current_task()
         if flags == MF_ACTION_REQUIRED and task is not None and task.mm is not None:
             task.task_works.append(lambda: k.mf.memory_failure(pfn, flags))  # memory_failure_cb
             engine = k.engine

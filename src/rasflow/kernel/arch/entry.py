@@ -175,7 +175,7 @@ class ArchEntry:
         """exit_to_user_mode: task_work (TWA_RESUME), then signals; ERET if the task lives."""
         k = self.kernel
         k.this_cpu = cpu = k.cpu_id(pe)
-        task = k.current.get(cpu)  # current_task(cpu)
+        task = k.current_task(cpu)
         if task is not None:
             if task.task_works:
                 works, task.task_works = task.task_works, []

@@ -105,7 +105,7 @@ class MemoryFailure:
         MF_ACTION_REQUIRED, else the process when it is early-kill; unmapped pages lose
         the pte. The signal names the folio's first address, si_addr_lsb its shift."""
         k = self.kernel
-        current = k.current.get(k.this_cpu)  # current_task()
+        current = k.current_task()
         ar = flags & MF_ACTION_REQUIRED
         tokill = []
         mms: dict[int, tuple[list[Task], list[tuple[int, int]]]] = {}
