@@ -36,7 +36,6 @@ from .policy import El3Policy
 from .ras_common import RasMixin, summary
 from .sdei import SdeiMixin
 
-DAIF_ALL = arch.SPSR_D | arch.SPSR_A | arch.SPSR_I | arch.SPSR_F
 SET_UC = 2  # ESR_ELx.SET: uncontainable
 AET_UC, AET_CE = 0, 6
 SMC_UNK = (1 << 64) - 1
@@ -47,7 +46,6 @@ _FAR_EL = (None, "FAR_EL1", "FAR_EL2", "FAR_EL3")
 _ELR_EL = (None, "ELR_EL1", "ELR_EL2", "ELR_EL3")
 _SPSR_EL = (None, "SPSR_EL1", "SPSR_EL2", "SPSR_EL3")
 _VBAR_EL = (None, "VBAR_EL1", "VBAR_EL2", "VBAR_EL3")
-_ELH_MASKED = {el: arch.spsr_encode(el, 1, DAIF_ALL) for el in (1, 2, 3)}  # create_spsr
 
 
 @lru_cache(maxsize=4096)
@@ -261,7 +259,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         regs[_ELR_EL[target]] = elr3
         regs[_SPSR_EL[target]] = spsr3
         regs["ELR_EL3"] = regs[_VBAR_EL[target]] + offset
-        regs["SPSR_EL3"] = _ELH_MASKED[target]
+        regs["SPSR_EL3"] = arch.SPSR_ELH_MASKED[target]  # create_spsr
         fields["elr"], fields["spsr"], fields["vector"] = elr3, spsr3, offset
         engine = self.engine
         engine.trace.emit(engine.now, self.name, name, fields)

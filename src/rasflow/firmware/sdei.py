@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ..hw import arch
 
-DAIF_ALL = arch.SPSR_D | arch.SPSR_A | arch.SPSR_I | arch.SPSR_F
 SDEI_EVENT_COMPLETE = 0x25  # SDEI function numbers (0xC4000025 / 0xC4000026, sdei.h)
 SDEI_EVENT_COMPLETE_AND_RESUME = 0x26
 
@@ -37,7 +36,7 @@ class SdeiMixin:
         regs = pe.regs
         elr, spsr = regs["ELR_EL3"], regs["SPSR_EL3"]
         self._sdei_ctx[pe.index] = (event, elr, spsr)
-        regs["ELR_EL3"], regs["SPSR_EL3"] = entry, arch.spsr_encode(el, 1, DAIF_ALL)
+        regs["ELR_EL3"], regs["SPSR_EL3"] = entry, arch.SPSR_ELH_MASKED[el]
         self.trace("sdei_dispatch_event", cpu=pe.index, event=event, client_el=el, entry=entry,
                    arg=arg, interrupted_elr=elr, interrupted_spsr=spsr, result=0)
         pe.eret()

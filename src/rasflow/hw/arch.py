@@ -121,10 +121,10 @@ def vdisr_from_vsesr(vsesr: int) -> int:
 MODE = {name: code for code, name in MODE64_NAMES.items()}  # "EL1h" -> 0b0101
 _MODE_EL_SP = {code: (int(name[2]), 1 if name[3] == "h" else 0)
                for code, name in MODE64_NAMES.items()}
-_SPSR_DAIF = bit(SPSR_ELx, "D") | bit(SPSR_ELx, "A") | bit(SPSR_ELx, "I") | bit(SPSR_ELx, "F")
 _SPSR_M4 = bit(SPSR_ELx, "M[4]")
 SPSR_IL = bit(SPSR_ELx, "IL")
 SPSR_D, SPSR_A, SPSR_I, SPSR_F = (bit(SPSR_ELx, n) for n in "DAIF")
+DAIF_ALL = SPSR_D | SPSR_A | SPSR_I | SPSR_F  # every exception masked
 
 
 def spsr_encode(el: int, sp: int, daif: int) -> int:
@@ -137,6 +137,8 @@ SPSR_TABLE = {
     for el in range(4) for sp in (0, 1) if f"EL{el}{'h' if sp else 't'}" in MODE
 }
 SPSR_TABLE[0, 1] = SPSR_TABLE[0, 0]  # EL0 always uses SP_EL0
+SPSR_ELH_MASKED = {el: spsr_encode(el, 1, DAIF_ALL) for el in (1, 2, 3)}
+"""create_spsr(): ELxh with every exception masked, by EL (what an exception entry sets)."""
 
 
 @lru_cache(maxsize=4096)
@@ -148,7 +150,7 @@ def spsr_decode(spsr: int) -> tuple[int, int, int, bool] | None:
     mode = _MODE_EL_SP.get(_M_FIELD.get(spsr))
     if mode is None:
         return None
-    return mode[0], mode[1], spsr & _SPSR_DAIF, bool(spsr & SPSR_IL)
+    return mode[0], mode[1], spsr & DAIF_ALL, bool(spsr & SPSR_IL)
 
 
 

@@ -99,7 +99,7 @@ REGISTERS = (
 """Architectural registers held in ``pe.regs`` (ISR_EL1 is derived, not stored)."""
 _REGS_AT_ZERO = dict.fromkeys(REGISTERS, 0)
 
-DAIF_ALL = arch.SPSR_D | arch.SPSR_A | arch.SPSR_I | arch.SPSR_F
+DAIF_ALL = arch.DAIF_ALL
 _DAIF = {"D": arch.SPSR_D, "A": arch.SPSR_A, "I": arch.SPSR_I, "F": arch.SPSR_F}
 NEOVERSE_N1_MIDR = MIDR_EL1.encode(Implementer=0x41, Variant=4, Architecture=0xF,
                                    PartNum=0xD0C, Revision=1)

@@ -14,14 +14,13 @@ from ..formats.arm.sysreg_fault import HPFAR_EL2
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.kvm import EXIT_REASONS, KVM_RUN_EXIT_OFFSET
-from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
+from ..hw.arch import SPSR_ELH_MASKED, spsr_decode, vector_offset
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
 EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
 _EXIT_OF_KIND = {"sync": ARM_EXCEPTION_TRAP, "serror": ARM_EXCEPTION_EL1_SERROR}  # else IRQ
 HCR_VSE = HCR_EL2.encode(VSE=1)
 HCR_VI = HCR_EL2.encode(VI=1)
-SPSR_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
 _el1_sysregs_of = itemgetter(*EL1_SYSREGS)  # their values in a PE's registers, in that order
 _FIPA = HPFAR_EL2.by_name["FIPA"]
@@ -251,7 +250,7 @@ class KvmVcpu:
             esr = encode_esr(EC=ec, IL=1, ISS=ak.ESR_ELx_FSC_EXTABT)
         self.sysregs.update(ESR_EL1=esr, FAR_EL1=addr, ELR_EL1=self.pc, SPSR_EL1=self.pstate)
         self.pc = self.sysregs["VBAR_EL1"] + vector_offset(1, from_el, sp, "sync")
-        self.pstate = SPSR_EL1H_MASKED
+        self.pstate = SPSR_ELH_MASKED[1]
         self.trace("kvm_inject_abt", esr_el1=esr, far_el1=addr, vector=self.pc)
 
     def delegate(self, esr: int) -> None:

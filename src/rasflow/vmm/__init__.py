@@ -25,7 +25,7 @@ from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.kvm import KVM_GET_ONE_REG, KVM_SET_ONE_REG, ONE_REG_IDS
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
-from ..hw.arch import SPSR_A, SPSR_D, SPSR_F, SPSR_I, spsr_decode, spsr_encode, vector_offset
+from ..hw.arch import SPSR_ELH_MASKED, spsr_decode, vector_offset
 from ..policy import Policy, get_policy
 from .acpi_ghes import ACPI_HEST_SRC_ID_SYNC, AcpiGhesMixin
 
@@ -35,7 +35,6 @@ TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
 SEA_FNV_ESR = {same_el: encode_esr(EC=ESR_ELx_EC_DABT_CUR if same_el else ESR_ELx_EC_DABT_LOW,
                                    IL=1, FnV=1, DFSC=ESR_ELx_FSC_EXTABT) for same_el in (False, True)}
 """syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10), by same_el."""
-PSTATE_EL1H_MASKED = spsr_encode(1, 1, SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 
 
 @functools.lru_cache(maxsize=64)
@@ -284,7 +283,7 @@ class Vmm(AcpiGhesMixin, Component):
         pc, pstate, vbar = (self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1"))
         esr, offset = _sea_entry(pstate)
         for reg, value in (("ESR_EL1", esr), ("ELR_EL1", pc), ("SPSR_EL1", pstate),
-                           ("PSTATE", PSTATE_EL1H_MASKED), ("PC", vbar + offset)):
+                           ("PSTATE", SPSR_ELH_MASKED[1]), ("PC", vbar + offset)):
             self.set_one_reg(cpu, reg, value)
 
     def get_one_reg(self, cpu: CPUState, reg: str) -> int:
