@@ -267,8 +267,8 @@ def build_estatus(
     hcls = gdata_class(revision)
     for item in sections:
         body, fields = (item, {}) if hasattr(item, "encode") else item
-        header = hcls(error_severity=error_severity, revision=revision)
-        entries.append(GenericData(header._replace(**fields) if fields else header, body))
+        header = hcls(**{"error_severity": error_severity, "revision": revision, **fields})
+        entries.append(GenericData(header, body))
     if block_status is None:
         block_status = n.ACPI_HEST_CORRECTABLE if error_severity == n.CPER_SEV_CORRECTED else n.ACPI_HEST_UNCORRECTABLE
     block = AcpiHestGenericStatus(block_status=block_status, error_severity=error_severity)
