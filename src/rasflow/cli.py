@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `rasflow decode ... | head`
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C where a command has no stop path of its own
+        print(f"rasflow {name}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

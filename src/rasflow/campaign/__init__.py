@@ -7,10 +7,11 @@ it into a directory; :func:`summarize` reads the directory back.
 
 from .execute import Progress, run_campaign, run_chunk
 from .spec import Campaign, FaultDist, Setting, builtin_campaigns, load_campaign, parse_campaign
+from .stop import Stop
 from .store import Store, StoreError
 from .summary import summarize, wilson
 
 __all__ = [
-    "Campaign", "FaultDist", "Progress", "Setting", "Store", "StoreError", "builtin_campaigns",
+    "Campaign", "FaultDist", "Progress", "Setting", "Stop", "Store", "StoreError", "builtin_campaigns",
     "load_campaign", "parse_campaign", "run_campaign", "run_chunk", "summarize", "wilson",
 ]

@@ -5,7 +5,8 @@
     rasflow campaign resume DIR [--workers K] [--scheduler ...]
     rasflow campaign summary DIR [--by COLS] [--json] [--html F.html]
 
-Running the same command again resumes: only the rows not yet in DIR are run.
+Running the same command again resumes: only the rows not yet in DIR are run. SIGINT or
+SIGTERM stops it (see ``campaign.stop``): the finished rows stay, exit status 130 or 143.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _execute(c, out: str, faults: int | None, args: argparse.Namespace) -> int:
+def _execute(c, out: str, faults: int | None, args: argparse.Namespace, stop) -> int:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -76,17 +77,24 @@ def _execute(c, out: str, faults: int | None, args: argparse.Namespace) -> int:
     def start(p) -> None:
         bar.update(task, total=p.total, completed=p.before)
 
+    def at_once() -> None:
+        bar.stop()
+        print(f"rasflow campaign: stopped at once by a second {stop.name}; the finished parts "
+              f"are in {out}: run the same command again to resume", file=sys.stderr, flush=True)
+
     try:
-        with bar:
+        with stop.at_once(at_once), bar:
             done = run_campaign(c, out, faults, workers=args.workers, scheduler=args.scheduler,
-                                chunk=args.chunk, on_start=start,
+                                chunk=args.chunk, on_start=start, stop=stop,
                                 on_chunk=lambda n: bar.advance(task, n))
     except StoreError as e:
         return _error(e)
-    except KeyboardInterrupt:
-        print(f"rasflow campaign: interrupted; the finished parts are in {out}: run the same "
-              "command again to resume", file=sys.stderr)
-        return 130
+    if stop():
+        rows = done.before + done.ran
+        left = "run the same command again to resume" if rows < done.total else "all are done"
+        print(f"rasflow campaign: stopped by {stop.name}: {rows:,} of {done.total:,} rows are "
+              f"in {out}; {left}", file=sys.stderr)
+        return stop.status
     rate = done.ran / done.seconds if done.seconds else 0.0
     print(f"{out}: {done.before + done.ran:,} of {done.total:,} faults "
           f"({done.ran:,} run now in {done.seconds:.1f} s, {rate:,.0f} faults/s; "
@@ -95,21 +103,22 @@ def _execute(c, out: str, faults: int | None, args: argparse.Namespace) -> int:
 
 
 def run_main(argv: Sequence[str]) -> int:
-    from ..campaign import load_campaign
+    from ..campaign import Stop, load_campaign
     from ..scenario import ScenarioError
 
     args = run_parser().parse_args(argv)
     if args.faults is not None and args.faults < 1:
         return _error("--faults must be at least 1")
-    try:
-        c = load_campaign(args.spec)
-    except ScenarioError as e:
-        return _error(e)
-    return _execute(c, args.out, args.faults, args)
+    with Stop().handling() as stop:
+        try:
+            c = load_campaign(args.spec)
+        except ScenarioError as e:
+            return _error(e)
+        return _execute(c, args.out, args.faults, args, stop)
 
 
 def resume_main(argv: Sequence[str]) -> int:
-    from ..campaign import Store, StoreError, load_campaign
+    from ..campaign import Stop, Store, StoreError, load_campaign
     from ..scenario import ScenarioError
 
     p = argparse.ArgumentParser(prog="rasflow campaign resume",
@@ -118,16 +127,17 @@ def resume_main(argv: Sequence[str]) -> int:
     p.add_argument("dir")
     _executor_args(p)
     args = p.parse_args(argv)
-    try:
-        m = Store(args.dir).manifest()
-        if m is None:
-            return _error(f"{args.dir}: no manifest.json: not a campaign directory")
-        if not m.get("source"):
-            return _error(f"{args.dir}: its spec was not a file; run the spec again")
-        c = load_campaign(m["source"])
-    except (StoreError, ScenarioError) as e:
-        return _error(e)
-    return _execute(c, args.dir, m["faults"], args)
+    with Stop().handling() as stop:
+        try:
+            m = Store(args.dir).manifest()
+            if m is None:
+                return _error(f"{args.dir}: no manifest.json: not a campaign directory")
+            if not m.get("source"):
+                return _error(f"{args.dir}: its spec was not a file; run the spec again")
+            c = load_campaign(m["source"])
+        except (StoreError, ScenarioError) as e:
+            return _error(e)
+        return _execute(c, args.dir, m["faults"], args, stop)
 
 
 def summary_main(argv: Sequence[str]) -> int:
