@@ -73,18 +73,19 @@ def test_second_error_before_the_guest_acks_is_qemus_abort():
 
 # --- the other designs -------------------------------------------------------------------
 
-def test_kvm_serror_exit_exposes_esr_el2_and_panics_the_guest():
+def test_kvm_serror_exit_leaves_seas_to_the_sigbus_path():
+    """The 2017 series proposed the syndrome exit for SErrors; SEAs kept the SIGBUS path
+    (QEMU's kvm_arch_on_sigbus_vcpu came out of the same work)."""
     r = flow("guest-ue-ar", "kvm-serror-exit")
     o = r.outcome.to_dict()
-    raw = events(r, "kvm_exit")[0].fields["esr"]
-    to_vmm = events(r, "kvm_exit_to_vmm")[0].fields
-    assert to_vmm["reason"] == "KVM_EXIT_EXCEPTION"
-    assert {"what": "ESR_EL2", "to": "vmm:vm0"} in o["exposed"]
-    assert {"what": "ESR_EL2", "to": "guest:vm0"} in o["exposed"]
-    # the vSError carries the host's data-abort ISS: not a RAS SError syndrome -> guest panic
-    vserror = next(e for e in events(r, "exception_entry") if e.fields.get("virtual"))
-    assert vserror.fields["esr"] == 0x2F << 26 | 1 << 25 | (raw & 0x1FF_FFFF)
-    assert o["vms"]["vm0"] == "panic" and o["processes"]["vm0:app"] == "running"
+    enable = next(e for e in events(r, "kvm_vm_ioctl") if e.fields["cmd"] == "KVM_ENABLE_CAP")
+    assert enable.fields["arg"]["cap"].startswith("KVM_CAP_ARM_SERROR_EXIT_2017")
+    assert enable.fields["ret"] == 0
+    assert not events(r, "kvm_exit_to_vmm")  # no exit to user space for an SEA
+    up = flow("guest-ue-ar").outcome.to_dict()
+    for key in ("host", "vms", "processes", "exposed"):
+        assert o[key] == up[key], key
+    assert [s["si_code"] for s in o["signals"]] == [s["si_code"] for s in up["signals"]]
 
 
 def test_kvm_serror_exit_address_of_an_serror_is_not_the_errors():
@@ -351,12 +352,17 @@ consume = "none"
 def test_guest_store_to_poison_is_logged_by_the_host_through_its_gsiv_source():
     """The write-back SError (UEO) is ignored by KVM, but the firmware's CPER in the GPIO
     source interrupts the CPU while the guest runs: the guest exits, the host takes the
-    interrupt, logs the record and runs memory_failure (no early kill: no signal)."""
+    interrupt, logs the record and runs memory_failure. QEMU asked for early kill for itself
+    (qemu_init_sigbus: PR_MCE_KILL_EARLY), so it hears at once, by BUS_MCEERR_AO, and only
+    marks the page poisoned (kvm_arch_on_sigbus_vcpu tells the guest nothing of an AO)."""
     r = flow(STORE)
     handled = [e for e in events(r, "irq_handler", "host") if e.fields["handled"]]
     assert handled and len(r.outcome.cper["host"]) == 1
     assert "Memory failure: 0x44002: recovery action for dirty LRU page: Recovered" in r.outcome.dmesg["host"]
-    assert r.outcome.signals == [] and r.outcome.processes["vm0:app"] == "running"
+    assert [(s["target"], s["si_code"]) for s in r.outcome.signals] == \
+        [("vmm:vm0", "BUS_MCEERR_AO")]
+    assert [e.fields["gpa"] for e in events(r, "kvm_hwpoison_page_add")] == [0x4400_0000]
+    assert r.outcome.cper["vm0"] == [] and r.outcome.processes["vm0:app"] == "running"
 
 
 def test_public_api_returns_the_outcome():
@@ -365,3 +371,51 @@ def test_public_api_returns_the_outcome():
     assert set(d) >= {"host", "vms", "processes", "signals", "cper", "exposed", "containment_ns",
                       "trace_events"}
     assert d["processes"]["host:db"] == "killed" and o.passed and len(o.events) == d["trace_events"]
+
+
+# --- a guest touching a page the host already poisoned ---------------------------------------
+
+def test_stage2_fault_on_a_poisoned_page_is_kvm_send_hwpoison_signal():
+    """guest-page-scrubbed: the scrub's AO reaches QEMU at once (its own early kill); the
+    guest's load then misses stage 2, and user_mem_abort() finds the hwpoison entry:
+    SIGBUS BUS_MCEERR_AR at the page's HVA to the vCPU thread, QEMU's guest CPER at the
+    page's guest address, the guest's own BUS_MCEERR_AR to its process."""
+    r = flow("guest-page-scrubbed")
+    o = r.outcome.to_dict()
+    vmm = r.system.vmms["vm0"]
+    prctl = events(r, "sys_prctl", "host")[0].fields
+    assert (prctl["option"], prctl["arg3"], prctl["ret"]) == ("PR_MCE_KILL", "PR_MCE_KILL_EARLY", 0)
+    fault = events(r, "fault")[0].fields
+    page_gpa = fault["ipa"] & ~0xFFF
+    # the load: a stage-2 translation fault taken to EL2 with the IPA in HPFAR_EL2
+    exit_ = next(e for e in events(r, "kvm_exit") if e.fields["exit_code"] == "ARM_EXCEPTION_TRAP")
+    assert exit_.fields["esr"] >> 26 == 0x24 and exit_.fields["esr"] & 0x3F == 0x07
+    assert (exit_.fields["hpfar"] >> 4) & ((1 << 40) - 1) == page_gpa >> 12
+    sent = events(r, "kvm_send_hwpoison_signal")[0].fields
+    assert sent["hva"] == vmm.gpa_to_hva(page_gpa) and sent["lsb"] == 12
+    sigs = [(s["target"], s["si_code"], s["si_addr"]) for s in o["signals"]]
+    assert sigs == [("vmm:vm0", "BUS_MCEERR_AO", sent["hva"]),
+                    ("vmm:vm0", "BUS_MCEERR_AR", sent["hva"]),
+                    ("vm0:app", "BUS_MCEERR_AR", 0x1000_0000)]
+    assert addresses(o["cper"]["vm0"]) == [page_gpa]
+    assert len(events(r, "kvm_hwpoison_page_add")) == 1  # QEMU records a page once
+    assert o["vms"] == {"vm0": "running"} and o["processes"]["vm0:app"] == "killed"
+    assert o["host"] == "running" and r.passed
+
+
+def test_a_guest_access_outside_its_memslots_is_enosys_without_nisv_to_user():
+    """io_mem_abort() for an abort without a valid syndrome: -ENOSYS from KVM_RUN unless the
+    VMM enabled KVM_CAP_ARM_NISV_TO_USER (selftests/kvm/arm64/external_aborts.c,
+    test_mmio_nisv); QEMU reports "kvm run failed" and stops the VM."""
+    from rasflow.kvm.mmu import io_mem_abort
+
+    r = flow("guest-ue-ar")
+    vcpu = r.system.kvm.vms[0].vcpus[0]
+    vcpu.fault = {"esr_el2": 0x9200_0007, "far_el2": 0x1008, "hpfar_el2": 0, "disr_el1": 0}
+    from rasflow.formats.linux.errno import ENOSYS
+    assert io_mem_abort(vcpu, 0x800_0008) == -ENOSYS
+    vcpu.vm.flags.add("return_nisv_io_abort_to_user")
+    assert io_mem_abort(vcpu, 0x800_0008) == 0
+    head, nisv = uapi.decode_exit(bytes(vcpu.run))
+    assert uapi.EXIT_REASONS[head.exit_reason] == "KVM_EXIT_ARM_NISV"
+    assert nisv.fault_ipa == 0x800_0008 and not nisv.esr_iss & 1 << 24

@@ -222,13 +222,20 @@ class ProgramMixin:
                             ipa=ipa if target == 2 else None, external_abort=True)
 
     def _translation_fault(self, va: int, ipa: int | None, *, wnr: int) -> None:
-        """A stage 1 translation fault, level 3 (the mmu returned None)."""
+        """A translation fault, level 3. At stage 1 (the mmu found no page: ``ipa`` None) it
+        is routed like any synchronous exception. At stage 2 (stage 1 gave ``ipa``, the
+        hypervisor's tables do not map it) it goes to EL2 whatever the guest's EL, with the
+        IPA in HPFAR_EL2 (Arm ARM, "Stage 2 translation faults"; EC 0x24, lower EL). The
+        model's loads carry no register syndrome: ISV=0."""
         from_el = self.pstate.el
-        target = arch.sync_target_el(self.regs["SCR_EL3"], self.regs["HCR_EL2"], from_el,
-                                     el2=self.el2)
+        if ipa is not None and from_el < 2 and self.el2_enabled():
+            target = 2
+        else:
+            target, ipa = arch.sync_target_el(self.regs["SCR_EL3"], self.regs["HCR_EL2"],
+                                              from_el, el2=self.el2), None
         esr = encode_esr(EC=ESR_ELx_EC_DABT_CUR if target == from_el else ESR_ELx_EC_DABT_LOW,
                          IL=1, ISV=0, WnR=wnr, DFSC=ESR_ELx_FSC_FAULT_L(3))
-        self.take_exception(target, "sync", esr, va, return_address=self.pc)
+        self.take_exception(target, "sync", esr, va, return_address=self.pc, ipa=ipa)
 
     def execute(self, insn: tuple, mmu: Mmu | None = None) -> Any:
         """Execute one instruction now (no simulated time passes): pending unmasked

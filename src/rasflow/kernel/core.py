@@ -85,6 +85,7 @@ class Kernel(Syscalls, Component):
         """clone(CLONE_VM|CLONE_FILES|CLONE_THREAD): a thread of ``leader``'s process."""
         t = self.spawn(comm, cpu=cpu)
         t.mm, t.vmas, t.poisoned, t.files = leader.mm, leader.vmas, leader.poisoned, leader.files
+        t.mce_kill = leader.mce_kill  # copy_process() keeps PF_MCE_PROCESS / PF_MCE_EARLY
         t.group = leader.group
         t.group.append(t)
         return t

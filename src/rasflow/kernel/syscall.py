@@ -9,7 +9,14 @@ from collections.abc import Generator
 from types import GeneratorType
 from typing import Any, Protocol
 
-from ..formats.linux.errno import EBADF, EFAULT, ENOENT
+from ..formats.linux.errno import EBADF, EFAULT, EINVAL, ENOENT
+from ..formats.linux.mm import (
+    MCE_KILL_POLICIES,
+    PR_MCE_KILL,
+    PR_MCE_KILL_GET,
+    prctl_mce_kill,
+    prctl_mce_kill_get,
+)
 from ..formats.linux.siginfo import BUS_MCEERR_AR, SIGBUS
 from .mm.page import HPAGE_ORDER, PAGE_SHIFT
 from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
@@ -17,6 +24,7 @@ from .task import PAGE_SIZE, SigInfo, Task, Vma, force_sig_info, get_signal
 HPAGE_SIZE = 1 << (PAGE_SHIFT + HPAGE_ORDER)
 PAGE_MASK = ~(PAGE_SIZE - 1)
 _OFFSET_MASK = PAGE_SIZE - 1
+PRCTL_OPTIONS = {PR_MCE_KILL: "PR_MCE_KILL", PR_MCE_KILL_GET: "PR_MCE_KILL_GET"}
 
 
 class FileOperations(Protocol):
@@ -97,6 +105,22 @@ class Syscalls:
             self.trace("do_exit", pid=t.pid, comm=t.comm, sig=t.exit_signal, code=t.exit_code)
             self.tasks.pop(t.pid, None)
             self.machine.pes[t.cpu].end_program("killed")
+
+    def sys_prctl(self, task: Task, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0,
+                  arg5: int = 0) -> int:
+        """prctl() (kernel/sys.c): PR_MCE_KILL and PR_MCE_KILL_GET, the options a VMM uses;
+        any other -> -EINVAL."""
+        if option == PR_MCE_KILL:
+            ret, task.mce_kill = prctl_mce_kill(task.mce_kill, arg2, arg3, arg4, arg5)
+        elif option == PR_MCE_KILL_GET:
+            ret = prctl_mce_kill_get(task.mce_kill, arg2, arg3, arg4, arg5)
+        else:
+            ret = -EINVAL
+        self.trace("sys_prctl", pid=task.pid, comm=task.comm,
+                   option=PRCTL_OPTIONS.get(option, option), arg2=arg2,
+                   arg3=MCE_KILL_POLICIES.get(arg3, arg3) if option == PR_MCE_KILL else arg3,
+                   ret=ret)
+        return ret
 
     def sys_mmap_fd(self, task: Task, fd: int):
         """mmap() of a driver's fd (a vCPU's kvm_run page): the shared buffer."""

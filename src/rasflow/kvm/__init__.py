@@ -1,8 +1,11 @@
 """KVM, the hypervisor in the host kernel: ``/dev/kvm`` registered with the host kernel as a
 character device, VM and vCPU file descriptors, and their ioctls with the real struct bytes.
 
-    kvm = Kvm(host_kernel, policies={"vm0": get_policy("upstream")})
+    kvm = Kvm(host_kernel)
     # the VMM: fd = host.sys_open(task, "/dev/kvm"); host.sys_ioctl(task, fd, KVM_CREATE_VM) ...
+
+What KVM does with a VM's errors depends only on that VM's flags, set by its VMM through
+KVM_ENABLE_CAP (``kvm->arch.flags``), never on a name or a table outside the ioctls.
 """
 
 from __future__ import annotations
@@ -11,13 +14,20 @@ from ..engine import Component
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EEXIST, EINVAL, ENOEXEC, ENOTTY
 from ..formats.linux.kvm import IOCTLS, KVM_GET_ONE_REG, KVM_RUN, KVM_SET_ONE_REG
-from ..policy import Policy, get_policy
 from .mmu import GuestMemory, Memslot, Stage2
 from .vcpu import KvmVcpu
 
 GED_INTID = 32 + 9  # QEMU virt's Generic Event Device (VIRT_ACPI_GED): the guest's HED interrupt
 CAPS = {uapi.KVM_CAP_VCPU_EVENTS: 1, uapi.KVM_CAP_ARM_INJECT_EXT_DABT: 1,
-        uapi.KVM_CAP_ARM_NISV_TO_USER: 1}
+        uapi.KVM_CAP_ARM_NISV_TO_USER: 1, uapi.KVM_CAP_ARM_SEA_TO_USER: 1}
+"""kvm_vm_ioctl_check_extension() (arch/arm64/kvm/arm.c): answered 1 whatever the hardware."""
+VM_FLAGS = {uapi.KVM_CAP_ARM_NISV_TO_USER: "return_nisv_io_abort_to_user",
+            uapi.KVM_CAP_ARM_SEA_TO_USER: "exit_sea",
+            uapi.KVM_CAP_ARM_SERROR_EXIT_2017: "serror_exit_2017",
+            uapi.KVM_CAP_ARM_DELEGATED_EA: "delegated_ea"}
+"""kvm_vm_ioctl_enable_cap(): the VM capabilities that only set a flag of ``kvm->arch.flags``
+(KVM_ARCH_FLAG_RETURN_NISV_IO_ABORT_TO_USER, KVM_ARCH_FLAG_EXIT_SEA), and the two proposals'
+(``formats.linux.kvm.PROPOSAL_CAPS``), offered where the host has the RAS extension."""
 _ONE_REGS = {reg_id: (reg, hex(reg_id)) for reg_id, reg in uapi.ONE_REGS.items()}
 """KVM_{GET,SET}_ONE_REG ids: (the register, the id as the trace shows it)."""
 _NO_REG = (None, None)  # an id KVM does not know: -EINVAL
@@ -26,21 +36,15 @@ _NO_REG = (None, None)  # an id KVM does not know: -EINVAL
 class Kvm(Component):
     """The KVM module of the host kernel (``kvm_init``: registers ``/dev/kvm``)."""
 
-    def __init__(self, host, *, policies: dict[str, Policy] | None = None):
+    def __init__(self, host):
         super().__init__(host.engine, "kvm")
         self.host = host
         self.ras = bool(host.machine.ras)  # cpus_have_final_cap(ARM64_HAS_RAS_EXTN)
-        self.policies = policies or {}
         self.vms: list[KvmVm] = []
         host.register_chrdev("/dev/kvm", self)
 
-    def policy_of(self, vm: KvmVm) -> Policy:
-        return get_policy(self.policies.get(vm.name))
-
     def check_extension(self, cap: int) -> int:
-        if cap == uapi.KVM_CAP_ARM_INJECT_SERROR_ESR:
-            return int(self.ras)
-        if cap == uapi.KVM_CAP_ARM_SEA_TO_USER:
+        if cap == uapi.KVM_CAP_ARM_INJECT_SERROR_ESR or cap in uapi.PROPOSAL_CAPS:
             return int(self.ras)
         return CAPS.get(cap, 0)
 
@@ -77,7 +81,7 @@ class KvmVm:
         self.kvm, self.name = kvm, name
         self.stage2 = Stage2(kvm.host, task)
         self.vcpus: list[KvmVcpu] = []
-        self.sea_to_user = False
+        self.flags: set[str] = set()  # kvm->arch.flags set through KVM_ENABLE_CAP (VM_FLAGS)
         self.guest_ras = kvm.ras
         self.halted = False
         self.view = VmView(self)
@@ -100,11 +104,8 @@ class KvmVm:
             ret = k.host.install_fd(task, VcpuFile(vcpu), "kvm-vcpu")
         elif cmd == uapi.KVM_ENABLE_CAP:
             cap = uapi.KvmEnableCap.decode(arg)
-            decoded = {"cap": uapi.CAPS.get(cap.cap, cap.cap)}
-            if cap.cap == uapi.KVM_CAP_ARM_SEA_TO_USER and k.ras:
-                self.sea_to_user, ret = True, 0
-            else:
-                ret = -EINVAL
+            decoded = {"cap": uapi.CAP_NAMES.get(cap.cap, cap.cap), "flags": cap.flags}
+            ret = self.kvm_vm_ioctl_enable_cap(cap.cap, cap.flags)
         elif cmd == uapi.KVM_CHECK_EXTENSION:
             ret = k.check_extension(arg)
         elif cmd == uapi.KVM_IRQ_LINE:
@@ -117,6 +118,16 @@ class KvmVm:
                 arg=decoded if decoded is not None else arg, ret=ret)
         return ret
 
+
+    def kvm_vm_ioctl_enable_cap(self, cap: int, flags: int) -> int:
+        """arch/arm64/kvm/arm.c kvm_vm_ioctl_enable_cap(): non-zero flags -> -EINVAL; a
+        capability that sets a VM flag -> 0; any other -> -EINVAL. A proposal's capability
+        needs the RAS extension, as its check_extension says."""
+        flag = VM_FLAGS.get(cap)
+        if flags or flag is None or (cap in uapi.PROPOSAL_CAPS and not self.kvm.ras):
+            return -EINVAL
+        self.flags.add(flag)
+        return 0
 
     def kvm_vm_ioctl_irq_line(self, irq: int, level: int) -> int:
         """An SPI for the vGIC (type 1; SPIs go to vCPU 0 here): pending until the guest

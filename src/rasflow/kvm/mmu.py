@@ -1,10 +1,22 @@
 """Memslots and stage 2: IPA -> HVA (the VMM's memslots) -> PA (the VMM's page tables,
-faulted in by the host kernel), and the guest's view of its physical address space."""
+faulted in by the host kernel), the guest's view of its physical address space, and the
+stage-2 abort handling of arch/arm64/kvm/mmu.c and mmio.c (kvm_handle_guest_abort,
+user_mem_abort, kvm_send_hwpoison_signal, io_mem_abort)."""
 
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..formats.arm import kernel as ak
+from ..formats.linux import kvm as uapi
+from ..formats.linux.errno import EFAULT, ENOSYS
+from ..formats.linux.siginfo import BUS_MCEERR_AR, SIGBUS
+from ..kernel.mm.page import HPAGE_ORDER, PAGE_SHIFT
+from ..kernel.task import SigInfo, force_sig_info
+
+if TYPE_CHECKING:
+    from .vcpu import KvmVcpu
 
 PAGE = 4096
 _U64 = struct.Struct("<Q")
@@ -126,3 +138,59 @@ class GuestMemory:
 
 def _not_backed(gpa: int) -> ValueError:
     return ValueError(f"guest physical {gpa:#x} is not backed")
+
+
+# --- stage-2 aborts (arch/arm64/kvm/mmu.c, mmio.c) -----------------------------------------
+
+def kvm_handle_guest_abort(vcpu: KvmVcpu, esr: int) -> int:
+    """kvm_handle_guest_abort() for a stage-2 fault that is not an External abort (those go
+    to kvm_handle_guest_sea first): the faulting page's IPA from HPFAR_EL2; an IPA no
+    memslot holds is MMIO (io_mem_abort), one in guest RAM is user_mem_abort(), whose 0
+    becomes 1 (resume the guest)."""
+    if not ak.esr_fsc_is_translation_fault(esr):
+        return -EFAULT  # "Unsupported FSC": the model's stage 2 has no permission faults
+    fault_ipa = vcpu.fault_ipa()
+    hva = vcpu.vm.stage2.gpa_to_hva(fault_ipa)
+    if hva is None:
+        return io_mem_abort(vcpu, fault_ipa | (vcpu.fault["far_el2"] & (PAGE - 1)))
+    ret = user_mem_abort(vcpu, fault_ipa, hva)
+    return 1 if ret == 0 else ret
+
+
+def user_mem_abort(vcpu: KvmVcpu, fault_ipa: int, hva: int) -> int:
+    """user_mem_abort(): fault the VMM's page in (__kvm_faultin_pfn -> get_user_pages).
+    A page the host poisoned gives KVM_PFN_ERR_HWPOISON: kvm_send_hwpoison_signal() with
+    the vma's shift (a hugetlb vma: the huge page's), and 0, the guest retrying the access
+    once the VMM has dealt with the signal; no page at all is -EFAULT."""
+    kvm = vcpu.kvm
+    host, task = kvm.host, vcpu.vm.stage2.task
+    page = hva & ~(PAGE - 1)
+    if page in task.poisoned:
+        vma = task.find_vma(hva)
+        huge = vma is not None and vma.state == "hugetlb"
+        kvm_send_hwpoison_signal(vcpu, page, PAGE_SHIFT + HPAGE_ORDER if huge else PAGE_SHIFT)
+        return 0
+    if host.handle_mm_fault(task, hva) is None:
+        return -EFAULT
+    vcpu.trace("kvm_user_mem_abort", ipa=fault_ipa, hva=hva)
+    return 0
+
+
+def kvm_send_hwpoison_signal(vcpu: KvmVcpu, address: int, lsb: int) -> None:
+    """send_sig_mceerr(BUS_MCEERR_AR, address, lsb, current): the vCPU thread hears of the
+    poison as if it had touched the page itself; KVM_RUN then returns -EINTR."""
+    vcpu.trace("kvm_send_hwpoison_signal", hva=address, lsb=lsb)
+    force_sig_info(vcpu.kvm.host, vcpu.task, SigInfo(SIGBUS, BUS_MCEERR_AR, address, lsb))
+
+
+def io_mem_abort(vcpu: KvmVcpu, fault_ipa: int) -> int:
+    """io_mem_abort() (mmio.c) for an abort with no instruction syndrome (ISV=0, as the
+    model's accesses have): KVM_EXIT_ARM_NISV when the VMM enabled
+    KVM_CAP_ARM_NISV_TO_USER, else -ENOSYS (selftests/kvm/arm64/external_aborts.c,
+    test_mmio_nisv and test_mmio_nisv_abort)."""
+    if "return_nisv_io_abort_to_user" not in vcpu.vm.flags:
+        return -ENOSYS
+    iss = vcpu.fault["esr_el2"] & uapi.ESR_ELX_ISS_MASK & ~ak.ESR_ELx_ISV
+    payload = uapi.KvmExitArmNisv(esr_iss=iss, fault_ipa=fault_ipa).encode()
+    vcpu.set_exit(uapi.KVM_EXIT_ARM_NISV, payload)
+    return 0

@@ -15,6 +15,7 @@ from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.kvm import EXIT_REASONS, KVM_RUN_EXIT_OFFSET
 from ..hw.arch import SPSR_ELH_MASKED, spsr_decode, vector_offset
+from .mmu import kvm_handle_guest_abort
 
 ARM_EXCEPTION_IRQ, ARM_EXCEPTION_EL1_SERROR, ARM_EXCEPTION_TRAP = 0, 1, 2
 EXIT_CODES = {0: "ARM_EXCEPTION_IRQ", 1: "ARM_EXCEPTION_EL1_SERROR", 2: "ARM_EXCEPTION_TRAP"}
@@ -161,7 +162,7 @@ class KvmVcpu:
             self.kvm_handle_guest_serror(ak.disr_to_esr(self.fault["disr_el1"]))
         code &= 3
         if code == ARM_EXCEPTION_EL1_SERROR:
-            if self.kvm.policy_of(self.vm).kvm_guest_serror == "exit-syndrome":
+            if "serror_exit_2017" in self.vm.flags:
                 return self.exit_syndrome(esr)
             self.kvm_handle_guest_serror(esr)
             return 1
@@ -174,7 +175,7 @@ class KvmVcpu:
         if ec in (ak.ESR_ELx_EC_IABT_LOW, ak.ESR_ELx_EC_DABT_LOW):
             if ak.kvm_vcpu_abt_issea(esr):
                 return (yield from self.kvm_handle_guest_sea(esr))
-            return 1
+            return kvm_handle_guest_abort(self, esr)
         if ec == ak.ESR_ELx_EC_HVC64:
             return self.handle_hvc(decode_esr(esr).fields["imm16"])
         return 1
@@ -188,26 +189,27 @@ class KvmVcpu:
             self.kvm_inject_serror_esr(uapi.ESR_ELX_ISV)
 
     def kvm_handle_guest_sea(self, esr: int):
-        """kvm_handle_guest_sea(): apei_claim_sea(NULL); then per policy a virtual SError,
-        KVM_EXIT_ARM_SEA, the 2017 syndrome exit, or delegation to the guest's agent."""
-        policy = self.kvm.policy_of(self.vm)
+        """arch/arm64/kvm/mmu.c kvm_handle_guest_sea() (v6.17+): apei_claim_sea(NULL) first;
+        an SEA the host claimed resumes the guest. Otherwise, by the VM's flags: a virtual
+        SError (host_owns_sea() -- no RAS extension -- or no KVM_ARCH_FLAG_EXIT_SEA), or
+        KVM_EXIT_ARM_SEA. A VM opted into delegation hands every SEA to its guest's agent."""
+        flags = self.vm.flags
         rc = yield from self.kvm.host.arch.apei_claim_sea(self.pe)
-        self.trace("kvm_handle_guest_sea", esr=esr, apei_claim_sea=rc, policy=policy.name)
-        how = policy.kvm_guest_sea
-        if how == "exit-syndrome":
-            return self.exit_syndrome(esr)
-        if how == "delegate":
+        self.trace("kvm_handle_guest_sea", esr=esr, apei_claim_sea=rc)
+        if "delegated_ea" in flags:
             self.delegate(esr)
             return 1
         if rc == 0:
             return 1
-        if how == "apei-exit-sea" and self.vm.sea_to_user and self.kvm.ras:
-            return self.exit_arm_sea(esr)
-        self.kvm_inject_serror_esr(uapi.ESR_ELX_ISV)
-        return 1
+        if not self.kvm.ras or "exit_sea" not in flags:
+            self.kvm_inject_serror_esr(uapi.ESR_ELX_ISV)
+            return 1
+        return self.exit_arm_sea(esr)
 
     def exit_arm_sea(self, esr: int) -> int:
-        """KVM_EXIT_ARM_SEA: the sanitised ESR, gva if FnV=0, gpa from HPFAR_EL2."""
+        """KVM_EXIT_ARM_SEA: the sanitised ESR, gva (FAR_EL2) when FnV=0, gpa =
+        kvm_vcpu_get_fault_ipa() -- a page address, as selftests/kvm/arm64/sea_to_user.c
+        asserts (``gpa == einj_gpa & PAGE_ADDR_MASK``)."""
         masked = uapi.arm_sea_exit_esr(esr, guest_has_ras=self.vm.guest_ras)
         gva = 0 if esr & ak.ESR_ELx_FnV else self.fault["far_el2"]
         gpa = self.fault_ipa()
@@ -218,15 +220,18 @@ class KvmVcpu:
 
     def exit_syndrome(self, esr: int) -> int:
         """The 2017 proposal: exit with the raw ESR_EL2 and an address built from
-        HPFAR_EL2 and FAR_EL2 (stale for an SError: neither is written by one)."""
-        payload = uapi.KvmExitSError2017(syndrome_info=esr, address=self.fault_ipa()).encode()
+        HPFAR_EL2 and FAR_EL2's page offset (stale for an SError: neither is written by
+        one)."""
+        address = self.fault_ipa() | (self.fault["far_el2"] & 0xFFF)
+        payload = uapi.KvmExitSError2017(syndrome_info=esr, address=address).encode()
         self.set_exit(uapi.KVM_EXIT_EXCEPTION, payload)
         return 0
 
     def fault_ipa(self) -> int:
-        """kvm_vcpu_get_fault_ipa(): HPFAR_EL2.FIPA << 8, plus FAR_EL2's page offset."""
+        """kvm_vcpu_get_fault_ipa() (arch/arm64/include/asm/kvm_emulate.h): HPFAR_EL2.FIPA
+        << 12, the faulting page's IPA."""
         fipa = (self.fault["hpfar_el2"] >> _FIPA.lsb) & _FIPA.max
-        return fipa << 12 | (self.fault["far_el2"] & 0xFFF)
+        return fipa << 12
 
     def kvm_vcpu_kick(self) -> None:
         """A signal for the vCPU thread while in guest mode: an IPI makes the guest exit."""

@@ -1,46 +1,53 @@
-"""The design alternatives for getting a guest's hardware error to the guest, as data the
-KVM and VMM models read (never a fork of their code).
+"""The design alternatives for getting a guest's hardware error to the guest, as the VMM's
+configuration (never a fork of the KVM or VMM code). A policy belongs to a VM: the VMM opts
+its VM into a design through KVM_ENABLE_CAP, and KVM acts on that VM's flags alone, as the
+kernel keeps ``kvm->arch.flags``; the VMM's own part is how it answers a SIGBUS.
 
-| policy            | KVM on a guest SEA / SError                         | VMM                                  |
-|-------------------|-----------------------------------------------------|--------------------------------------|
-| ``upstream``      | apei_claim_sea, else a virtual SError;              | SIGBUS AR: guest CPER + SEA          |
-|                   | kvm_handle_guest_serror                             | (kvm_inject_arm_sea, registers)      |
-| ``kvm-serror-exit``| exit to user with the raw ESR_EL2 and an address   | vSError with that syndrome and a     |
-|                   | from FAR_EL2/HPFAR_EL2 (the 2017 proposal)          | guest CPER at that address           |
-| ``sea-to-user``   | apei_claim_sea, else KVM_EXIT_ARM_SEA (esr masked,  | guest CPER at gpa + ext_dabt_pending |
-|                   | gva, gpa)                                           |                                      |
-| ``delegated``     | stash SPSR/ELR/ESR_EL2, enter the guest's recovery  | SIGBUS: mark the page poisoned only  |
-|                   | agent with the syndrome in the EL1 registers; HVC   |                                      |
-|                   | asks for a vSError: restore and set VSE             |                                      |
+| policy             | the VM capability the VMM enables          | KVM then, per VM                      | VMM on SIGBUS AR       |
+|--------------------|--------------------------------------------|---------------------------------------|------------------------|
+| ``upstream``       | none                                       | kvm_handle_guest_sea: apei_claim_sea, | guest CPER + SEA       |
+|                    |                                            | else a virtual SError;                | (kvm_inject_arm_sea)   |
+|                    |                                            | kvm_handle_guest_serror               |                        |
+| ``kvm-serror-exit``| KVM_CAP_ARM_SERROR_EXIT_2017 (rasflow's)   | SErrors: exit with the raw ESR_EL2    | guest CPER + SEA       |
+|                    |                                            | and an address; SEAs as upstream      |                        |
+| ``sea-to-user``    | KVM_CAP_ARM_SEA_TO_USER                    | an SEA apei_claim_sea cannot claim:   | guest CPER + SEA       |
+|                    |                                            | KVM_EXIT_ARM_SEA (esr, gva, gpa)      |                        |
+| ``delegated``      | KVM_CAP_ARM_DELEGATED_EA (rasflow's)       | stash SPSR/ELR/ESR_EL2, enter the     | mark the page poisoned |
+|                    |                                            | guest's recovery agent; HVC asks for  | only                   |
+|                    |                                            | a vSError: restore and set VSE        |                        |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..formats.linux.kvm import (
+    KVM_CAP_ARM_DELEGATED_EA,
+    KVM_CAP_ARM_SEA_TO_USER,
+    KVM_CAP_ARM_SERROR_EXIT_2017,
+)
+
 
 @dataclass(frozen=True)
 class Policy:
     name: str
     summary: str
-    kvm_guest_sea: str  # "apei-vserror" | "apei-exit-sea" | "exit-syndrome" | "delegate"
-    kvm_guest_serror: str  # "handle" (kvm_handle_guest_serror) | "exit-syndrome" | "delegate"
-    vmm_sigbus_ar: str  # "record-inject" (QEMU) | "poison-only"
-    sea_to_user: bool = False  # the VMM enables KVM_CAP_ARM_SEA_TO_USER
+    vm_cap: int | None  # the VM capability the VMM enables (KVM_ENABLE_CAP), if any
+    vmm_sigbus_ar: str  # "record-inject" (QEMU's kvm_arch_on_sigbus_vcpu) | "poison-only"
     serves_non_vm: bool = True  # the mechanism also contains errors of non-VM processes
     exposes_raw_syndrome: bool = False  # host ESR_EL2 reaches user space by design
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
     Policy("upstream", "Linux >= 4.19 + QEMU: host APEI, SIGBUS to the VMM, guest CPER + SEA",
-           "apei-vserror", "handle", "record-inject"),
-    Policy("kvm-serror-exit", "2017 proposal: KVM exits with ESR_EL2 and FAR/HPFAR; VMM sets the vSError syndrome",
-           "exit-syndrome", "exit-syndrome", "poison-only", serves_non_vm=False,
+           None, "record-inject"),
+    Policy("kvm-serror-exit", "2017 proposal: on a guest SError KVM exits with ESR_EL2 and FAR/HPFAR; VMM sets the vSError syndrome",
+           KVM_CAP_ARM_SERROR_EXIT_2017, "record-inject", serves_non_vm=False,
            exposes_raw_syndrome=True),
     Policy("sea-to-user", "KVM_EXIT_ARM_SEA for SEAs host APEI cannot claim; VMM injects ext_dabt",
-           "apei-exit-sea", "handle", "record-inject", sea_to_user=True),
+           KVM_CAP_ARM_SEA_TO_USER, "record-inject"),
     Policy("delegated", "hypervisor-delegated: the guest's recovery agent gets the syndrome, asks for a vSError by HVC",
-           "delegate", "delegate", "poison-only", serves_non_vm=False),
+           KVM_CAP_ARM_DELEGATED_EA, "poison-only", serves_non_vm=False),
 )}
 
 

@@ -61,10 +61,8 @@ class System:
                early_kill: bool = False, recovery: bool = True, hugepages: bool = False) -> Kernel:
         """A VMM process that creates the VM through /dev/kvm, and the guest kernel booted
         on the tables the VMM wrote into guest RAM."""
-        pol = get_policy(policy)
-        self.kvm.policies[name] = pol
         vmm = Vmm(self.host, name, ram_size=ram, ipa_base=ipa_base, cpu=cpu, vcpus=vcpus,
-                  policy=pol, hugepages=hugepages)
+                  policy=get_policy(policy), hugepages=hugepages)
         vm = self.kvm.vms[-1]
         vm.guest_ras = ras and self.kvm.ras
         guest = Kernel(vm.view, el=1, name=f"guest:{name}", tables=vmm.guest_tables(),

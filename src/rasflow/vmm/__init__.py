@@ -24,6 +24,7 @@ from ..formats.arm.kernel import ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_DABT_LOW, ESR_E
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
 from ..formats.linux.kvm import KVM_GET_ONE_REG, KVM_SET_ONE_REG, ONE_REG_IDS
+from ..formats.linux.mm import PR_MCE_KILL, PR_MCE_KILL_EARLY, PR_MCE_KILL_SET
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
 from ..hw.arch import SPSR_ELH_MASKED, spsr_decode, vector_offset
 from ..policy import Policy, get_policy
@@ -81,6 +82,9 @@ class Vmm(AcpiGhesMixin, Component):
         self.ram_size, self.ipa_base, self.hva_base = ram_size, ipa_base, hva_base
         self.hugepages = hugepages  # -mem-path /dev/hugepages: guest RAM in 2 MiB folios
         self.task = host.spawn("qemu-system-aar", cpu=cpu)
+        # qemu_init_sigbus() (system/cpus.c), before any vCPU thread: early kill for the whole
+        # process, so an action-optional error in guest RAM reaches QEMU at once
+        host.sys_prctl(self.task, PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY)
         self.cpus = [CPUState(i, self._vcpu_thread(i, cpu)) for i in range(vcpus)]
         self.work: list = []  # run_on_cpu() items, run when the vCPU thread is out of KVM_RUN
         self.io_thread = None
@@ -119,10 +123,7 @@ class Vmm(AcpiGhesMixin, Component):
         region = uapi.KvmUserspaceMemoryRegion(slot=0, flags=0, guest_phys_addr=self.ipa_base,
                                                memory_size=self.ram_size, userspace_addr=self.hva_base)
         self.ioctl(self.vm_fd, uapi.KVM_SET_USER_MEMORY_REGION, region.encode())
-        if self.policy.sea_to_user and self.caps[uapi.KVM_CAP_ARM_SEA_TO_USER]:
-            cap = uapi.KvmEnableCap(cap=uapi.KVM_CAP_ARM_SEA_TO_USER, flags=0, args0=0, args1=0,
-                                    args2=0, args3=0, pad=bytes(64))
-            self.ioctl(self.vm_fd, uapi.KVM_ENABLE_CAP, cap.encode())
+        self.enable_design_cap()
         init = uapi.KvmVcpuInit(target=uapi.KVM_ARM_TARGET_GENERIC_V8, features=bytes(28))
         for c in self.cpus:
             c.fd = self.ioctl(self.vm_fd, uapi.KVM_CREATE_VCPU, c.index, task=c.task)
@@ -137,6 +138,22 @@ class Vmm(AcpiGhesMixin, Component):
         self.write_guest(self.hw_errors_gpa, blob)
         self.trace("acpi_build", HEST=self.tables_gpa, hardware_errors=self.hw_errors_gpa,
                    sources=["SEA", "GPIO"])
+
+    def enable_design_cap(self) -> int:
+        """Opt the VM into its design: KVM_ENABLE_CAP with the policy's VM capability, once
+        KVM_CHECK_EXTENSION says it is there (QEMU's kvm_vm_enable_cap() after
+        kvm_check_extension()); KVM keeps it as a flag of this VM."""
+        cap = self.policy.vm_cap
+        if cap is None:
+            return 0
+        have = self.caps.get(cap)
+        if have is None:
+            have = self.caps[cap] = self.ioctl(self.kvm_fd, uapi.KVM_CHECK_EXTENSION, cap)
+        if have <= 0:  # the VM runs without it: KVM's default path
+            return -1
+        arg = uapi.KvmEnableCap(cap=cap, flags=0, args0=0, args1=0, args2=0, args3=0,
+                                pad=bytes(64))
+        return self.ioctl(self.vm_fd, uapi.KVM_ENABLE_CAP, arg.encode())
 
     def guest_tables(self) -> dict[str, int]:
         return {"HEST": self.tables_gpa}
@@ -262,8 +279,9 @@ class Vmm(AcpiGhesMixin, Component):
     def kvm_arch_on_sigbus_vcpu(self, cpu: CPUState, code: int, addr: int) -> None:
         gpa = self.hva_to_gpa(addr) if addr else None
         if gpa is not None:
-            self.hwpoison_pages.append(gpa & ~0xFFF)  # kvm_hwpoison_page_add
-            self.trace("kvm_hwpoison_page_add", gpa=gpa & ~0xFFF, hva=addr)
+            if gpa & ~0xFFF not in self.hwpoison_pages:  # kvm_hwpoison_page_add(): once a page
+                self.hwpoison_pages.append(gpa & ~0xFFF)
+                self.trace("kvm_hwpoison_page_add", gpa=gpa & ~0xFFF, hva=addr)
             if code == BUS_MCEERR_AR and self.policy.vmm_sigbus_ar == "record-inject":
                 if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, gpa):
                     self.error_report("failed to record the error")

@@ -6,7 +6,7 @@ from typing import Any
 
 from .errno import errno_name
 from .kvm import (
-    CAPS,
+    CAP_NAMES,
     EXIT_REASONS,
     KvmExitArmNisv,
     KvmExitArmSea,
@@ -54,4 +54,4 @@ def describe_exit(head: KvmRunHeader, payload: Any = None) -> list[str]:
 
 
 def describe_cap(cap: int) -> str:
-    return f"{CAPS.get(cap, 'unknown capability')} ({cap})"
+    return f"{CAP_NAMES.get(cap, 'unknown capability')} ({cap})"

@@ -85,6 +85,14 @@ KVM_CAP_ARM_INJECT_EXT_DABT = 178
 # torvalds/linux); a VM capability enabled with KVM_ENABLE_CAP. Earlier revisions of the series
 # proposed 240 and 244; 245 is the merged number (QEMU's linux-headers carry 245 too).
 KVM_CAP_ARM_SEA_TO_USER = 245
+# The designs never merged into Linux need an opt-in too, or they could not belong to a VM:
+# the model gives each a VM capability the VMM enables with KVM_ENABLE_CAP, as it enables
+# KVM_CAP_ARM_SEA_TO_USER. Neither proposal defines one (neither is in include/uapi/linux/kvm.h),
+# so these are rasflow's own, numbered far above Linux's (KVM_CAP_* are below 300) so that no
+# real number is ever shadowed.
+RASFLOW_CAP_BASE = 0x7266_0000
+KVM_CAP_ARM_SERROR_EXIT_2017 = RASFLOW_CAP_BASE + 1  # the 2017 SError exit with the syndrome
+KVM_CAP_ARM_DELEGATED_EA = RASFLOW_CAP_BASE + 2  # the RAS PRD's delegated exception handling
 
 CAPS = {
     KVM_CAP_VCPU_EVENTS: "KVM_CAP_VCPU_EVENTS",
@@ -93,6 +101,12 @@ CAPS = {
     KVM_CAP_ARM_INJECT_EXT_DABT: "KVM_CAP_ARM_INJECT_EXT_DABT",
     KVM_CAP_ARM_SEA_TO_USER: "KVM_CAP_ARM_SEA_TO_USER",
 }
+"""The capabilities QEMU asks about when it sets up an Arm VM."""
+PROPOSAL_CAPS = {
+    KVM_CAP_ARM_SERROR_EXIT_2017: "KVM_CAP_ARM_SERROR_EXIT_2017 (rasflow)",
+    KVM_CAP_ARM_DELEGATED_EA: "KVM_CAP_ARM_DELEGATED_EA (rasflow)",
+}
+CAP_NAMES = CAPS | PROPOSAL_CAPS
 
 # --- exit reasons (include/uapi/linux/kvm.h) ------------------------------------------
 
@@ -269,7 +283,7 @@ def decode_exit(run) -> tuple[KvmRunHeader, Any]:
 class KvmEnableCap:
     """struct kvm_enable_cap (104 bytes): KVM_ENABLE_CAP's argument."""
 
-    cap: Annotated[u32, Names(CAPS)]
+    cap: Annotated[u32, Names(CAP_NAMES)]
     flags: u32
     args0: u64
     args1: u64
