@@ -138,6 +138,8 @@ class SErrorMixin:
         An SError taken at the ESB returns to the ESB itself (R_KNWBN), which then runs
         again: that second run is what defers a virtual SError the hypervisor injected
         while handling the physical one."""
+        if self._serror is None and not self._inflight and not self.regs["HCR_EL2"] & HCR_VSE:
+            return  # nothing to synchronize, defer or take: a NOP (the common case)
         for _ in range(8):
             pc, el = self.pc, self.pstate.el
             if not self._esb_once() or self.pc != pc or self.pstate.el != el:

@@ -125,8 +125,15 @@ class KvmVcpu:
         pe.eret(elr=self.pc, spsr=self.pstate)
 
     def on_exception(self, pe, exc) -> None:
-        """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code."""
+        """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code.
+
+        Every valid vector starts with ESB (valid_vect, arch/arm64/kvm/hyp/hyp-entry.S): a
+        guest SError that the exception entry made pending, masked at EL2, is deferred into
+        DISR_EL1, which __guest_exit reads into vcpu->arch.fault.disr_el1 and clears, setting
+        ARM_EXIT_WITH_SERROR_BIT (arch/arm64/kvm/hyp/entry.S)."""
         regs = pe.regs
+        if self.kvm.ras:
+            pe.esb()
         code = _EXIT_OF_KIND.get(exc.kind, ARM_EXCEPTION_IRQ)
         self.pc, self.pstate = regs["ELR_EL2"], regs["SPSR_EL2"]
         esr, far, hpfar = regs["ESR_EL2"], regs["FAR_EL2"], regs["HPFAR_EL2"]

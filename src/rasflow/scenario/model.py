@@ -47,7 +47,7 @@ class Machine:
     ras: bool = True
     firmware_first: bool = True
     notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED")
-    iesb: bool = False
+    iesb: bool = True  # SCTLR_ELx.IESB: Linux sets it at EL1 and EL2 (INIT_SCTLR_EL1_MMU_ON, INIT_SCTLR_EL2_MMU_ON) on CPUs with the RAS extension
     poll_interval: int = 1_000_000
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,7 @@ class System:
 
     def __init__(self, *, cpus: int = 2, ram: int = 2 << 30, ram_base: int = 0x4000_0000,
                  ras: bool = True, firmware_first: bool = True,
-                 notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED"), iesb: bool = False,
+                 notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED"), iesb: bool = True,
                  poll_interval: int = 1_000_000, early_kill: bool = False,
                  recovery: bool = True, seed: int = 0, trace: Trace | None = None):
         self.engine = Engine(seed=seed, trace=trace)
