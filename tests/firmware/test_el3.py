@@ -102,12 +102,16 @@ def test_tf_a_inject_target_rule_is_narrower():
     assert os1.entries and not os2.entries
 
 
+REFLECT = El3Policy(delegate_serror="uncorrected")
+
+
 def _seed(mode: str, *, sources=("SEA", "SEI", "POLLED")):
     """The seed example, firmware first: a guest EL0 device access whose SError arrives
     after the next svc; the guest kernel's entry runs an ESB (``mode`` "esb") or unmasks
     SErrors (``mode`` "unmask"); a test hypervisor at EL2 answers the faked SError with a
-    virtual SError of a chosen syndrome."""
-    m, p, fw = boot(hcr=GUEST, sources=sources)
+    virtual SError of a chosen syndrome. The firmware reflects the SError into EL2: the
+    PRD's platform option (TF-A itself returns to where the SError was taken)."""
+    m, p, fw = boot(hcr=GUEST, sources=sources, policy=REFLECT)
     pe = m.pes[0]
     vsesr = VSESR_EL2.encode(IDS=0, AET=3, EA=0, DFSC=0x11)  # UER, as KVM would choose
     log = {"disr": [], "el1": [], "el2": []}
@@ -285,8 +289,23 @@ def test_pe_cache_error_gives_an_arm_processor_section_with_el1_context():
     assert sec.context_info[0].type == 5
     assert ctx["midr_el1"] == pe.regs["MIDR_EL1"] and ctx["tpidr_el1"] == 0x1234
     assert pe.node.valid_records() == []
-    (serr,) = os1.entries  # delegated to EL1 (no AMO/TGE), at the lower-EL SError vector
-    assert serr.kind == "serror" and serr.vector_offset == 0x580
+    # TF-A: el3_exit back to the interrupted EL0 program; the OS hears by the GPIO interrupt
+    assert not [e for e in os1.entries if e.kind == "serror"]
+
+
+def test_reflecting_an_serror_fakes_an_entry_at_the_owning_el():
+    """The platform option: after logging, the firmware fakes an SError entry at the EL that
+    would have taken it with SCR_EL3.EA=0 (EL1 here: no AMO/TGE), at the lower-EL vector."""
+    m, p, fw = boot(hcr=HCR_EL2.encode(RW=1), policy=REFLECT)
+    pe = m.pes[0]
+    os1 = Recorder()
+    pe.install(1, os1)
+    pe.run([("sleep", 50)], el=0)
+    m.engine.schedule(10, lambda: m.inject("cache", cpu=0, uet="UER", pa=PA))
+    m.engine.run()
+    (serr,) = [e for e in os1.entries if e.kind == "serror"]
+    assert serr.vector_offset == 0x580
+    assert [e.name for e in m.engine.trace if e.component == "fw"][-1] == "inject_serror"
 
 
 def test_uncontainable_error_halts_the_platform_and_logs_to_bert():

@@ -10,7 +10,8 @@ HERE = Path(__file__).parent / "malformed"
 
 EXPECTED = {
     "unknown-key.toml": "unknown-key.toml:5: machine.rams: unknown key; allowed: cpus, ram, "
-                        "ram_base, ras, firmware_first, notifications, iesb, poll_interval",
+                        "ram_base, ras, firmware_first, notifications, iesb, poll_interval, "
+                        "el3_serror",
     "bad-size-unit.toml": "bad-size-unit.toml:5: machine.ram: bad size '4GB': unknown unit "
                           "'GB'; units are B, KiB, MiB, GiB, TiB",
     "missing-process.toml": "missing-process.toml:16: faults[0].target: no process 'vm0:ap' "

@@ -21,8 +21,13 @@ class El3Policy:
     - ``*_notify``: GHESv2 notification types to record each class of error in, in order
       of preference (the first one the HEST has wins): synchronous aborts, SErrors,
       errors signalled by a RAS interrupt (patrol scrub, deferred) and corrected errors.
-    - ``delegate_serror``: after logging, fake an SError entry at the owning EL for
-      ``"uncorrected"`` SErrors (AET not CE), ``"always"`` or ``"never"``.
+    - ``delegate_serror``: what follows the logging of a lower-EL SError. ``"never"`` is
+      TF-A's: handler_lower_el_async_ea -> plat_ea_handler -> el3_exit, back to where the
+      SError was taken (bl31/aarch64/ea_delegate.S, v2.10..v2.14); the OS hears of the error
+      only through the GHES notification. ``"uncorrected"`` (AET not CE) and ``"always"``
+      are a platform option TF-A does not have: fake an SError entry at the EL that owns
+      it, the "firmware reflects the SError to the hypervisor" step of the Arm RAS PRD's
+      firmware-first flows and of the LKML thread (machine ``el3_serror = "reflect"``).
     - ``ce_threshold``: corrected errors per record before its counter overflows and
       raises the fault handling interrupt (the firmware preloads ERR<n>MISC0.CEC); 0 leaves
       the counters alone. ``ce_poll_ns``: also scan the records for corrected errors this
@@ -38,7 +43,7 @@ class El3Policy:
     async_notify: tuple[str, ...] = ("SEI", "SOFTWARE_DELEGATED", "GSIV", "GPIO", "POLLED")
     interrupt_notify: tuple[str, ...] = ("GSIV", "GPIO", "SOFTWARE_DELEGATED", "POLLED")
     corrected_notify: tuple[str, ...] = ("POLLED", "GSIV", "GPIO")
-    delegate_serror: str = "uncorrected"
+    delegate_serror: str = "never"
     ce_threshold: int = 1
     ce_poll_ns: int = 0
 

@@ -15,6 +15,7 @@ POLICIES = ("upstream", "kvm-serror-exit", "sea-to-user", "delegated")
 NOTIFICATIONS = ("SEA", "SEI", "SDEI", "GPIO", "GSIV", "POLLED")
 PAGE_KINDS = ("anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean", "hugetlb")
 MCE_KILL = ("default", "early", "late")
+EL3_SERROR = ("tf-a", "reflect")
 FAULT_KINDS = ("memory-ue", "memory-ce", "patrol-scrub", "cache", "tlb", "bus",
                "device-serror", "uncontainable", "vserror")
 AETS = ("UC", "UEU", "UEO", "UER", "CE")
@@ -49,11 +50,13 @@ class Machine:
     notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED")
     iesb: bool = True  # SCTLR_ELx.IESB: Linux sets it at EL1 and EL2 (INIT_SCTLR_EL1_MMU_ON, INIT_SCTLR_EL2_MMU_ON) on CPUs with the RAS extension
     poll_interval: int = 1_000_000
+    el3_serror: str = "tf-a"  # after logging a lower-EL SError: "tf-a" returns (el3_exit); "reflect" fakes an SError entry at the owning EL (firmware.El3Policy.delegate_serror)
 
     def to_dict(self) -> dict[str, Any]:
         return {"cpus": self.cpus, "ram": self.ram, "ram_base": self.ram_base, "ras": self.ras,
                 "firmware_first": self.firmware_first, "notifications": list(self.notifications),
-                "iesb": self.iesb, "poll_interval": self.poll_interval}
+                "iesb": self.iesb, "poll_interval": self.poll_interval,
+                "el3_serror": self.el3_serror}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def build(sc: Scenario, *, policy: str | None = None, seed: int | None = None,
     m, h = sc.machine, sc.host
     system = System(cpus=m.cpus, ram=m.ram, ram_base=m.ram_base, ras=m.ras,
                     firmware_first=m.firmware_first, notifications=m.notifications, iesb=m.iesb,
+                    el3_serror=m.el3_serror,
                     poll_interval=m.poll_interval, early_kill=h.early_kill, recovery=h.recovery,
                     seed=sc.seed if seed is None else seed, trace=trace)
     _add_processes(system, "host", h.processes)

@@ -36,6 +36,7 @@ from .fields import Ctx
 from .locate import Locator, Path, locate
 from .model import (
     AETS,
+    EL3_SERROR,
     FAULT_KINDS,
     MCE_KILL,
     NOTIFICATIONS,
@@ -134,7 +135,8 @@ def _machine(ctx: Ctx, raw: Any, path: Path) -> Machine:
     return Machine(**f.table(ctx, raw, path, {
         "cpus": f.integer(1, 256), "ram": f.size(f.PAGE, f.PAGE), "ram_base": f.addr(0, f.PAGE),
         "ras": f.boolean, "firmware_first": f.boolean, "notifications": _notifications,
-        "iesb": f.boolean, "poll_interval": f.time(1)}))
+        "iesb": f.boolean, "poll_interval": f.time(1),
+        "el3_serror": f.choice(*EL3_SERROR)}))
 
 
 def _host(ctx: Ctx, raw: Any, path: Path) -> HostSettings:

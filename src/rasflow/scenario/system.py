@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Engine, Trace
-from ..firmware import El3Firmware, Platform
+from ..firmware import El3Firmware, El3Policy, Platform
 from ..firmware.platform import SourceSpec
 from ..formats.arm.sysreg import HCR_EL2
 from ..formats.linux.mm import MceKill
@@ -22,6 +22,7 @@ MAX_STEPS = 2_000_000
 SDEI_ENTRY = 0xFFFF_8000_0803_0000  # the host's __sdei_asm_handler
 VHE_HOST = HCR_EL2.encode(RW=1, E2H=1, TGE=1)
 DEVICE_VA_STATE = "device"
+EL3_SERROR = {"tf-a": "never", "reflect": "uncorrected"}  # machine.el3_serror -> El3Policy
 MCE_KILL = {"default": MceKill(), "early": MceKill(process=True, early=True),
             "late": MceKill(process=True, early=False)}
 
@@ -33,7 +34,7 @@ class System:
     def __init__(self, *, cpus: int = 2, ram: int = 2 << 30, ram_base: int = 0x4000_0000,
                  ras: bool = True, firmware_first: bool = True,
                  notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED"), iesb: bool = True,
-                 poll_interval: int = 1_000_000, early_kill: bool = False,
+                 poll_interval: int = 1_000_000, el3_serror: str = "tf-a", early_kill: bool = False,
                  recovery: bool = True, seed: int = 0, trace: Trace | None = None):
         self.engine = Engine(seed=seed, trace=trace)
         self.machine = Machine(self.engine, cpus=cpus, ram=[(ram_base, ram)], ras=ras,
@@ -41,7 +42,8 @@ class System:
         sources = [SourceSpec("POLLED", poll_interval_ms=max(1, poll_interval // 1_000_000))
                    if n == "POLLED" else n for n in notifications]
         self.platform = Platform(self.machine, sources=sources)
-        self.fw = El3Firmware(self.machine, self.platform) if firmware_first else None
+        el3 = El3Policy(delegate_serror=EL3_SERROR[el3_serror])
+        self.fw = El3Firmware(self.machine, self.platform, policy=el3) if firmware_first else None
         self.host = Kernel(self.machine, el=2, name="host", tables=self.platform.tables(),
                            reserved=(self.platform.region,), sysctl=_sysctl(early_kill, recovery))
         self.kvm = Kvm(self.host)
