@@ -89,6 +89,21 @@ def test_eret_to_a_vector_runs_that_handler(make_machine):
     assert m.engine.trace.named("exception_entry")[-1].fields["via"] == "eret"
 
 
+def test_eret_to_an_installed_entry_runs_that_software(make_machine):
+    """Software at an address that is not a vector (a guest's delegated error recovery
+    agent): an ERET landing there runs it at the new EL; an ERET elsewhere runs nothing."""
+    m = make_machine(hcr_el2=HCR_EL2.encode(RW=1))
+    pe = m.pes[0]
+    ran = []
+    agent = pe.regs["VBAR_EL1"] + 0x800
+    pe.install_entry(1, agent, lambda p: ran.append((p.pstate.el, p.pc)))
+    for target in (agent + 0x40, agent):
+        at_el(pe, 2)
+        pe.regs["ELR_EL2"], pe.regs["SPSR_EL2"] = target, arch.spsr_encode(1, 1, DAIF_ALL)
+        pe.eret()
+    assert ran == [(1, agent + 4)]
+
+
 def test_hpfar_el2_gets_the_ipa_of_an_abort_taken_to_el2(make_machine):
     """With stage 2 on, an abort taken to EL2 records the faulting IPA in HPFAR_EL2.FIPA
     (IPA[51:12]) and the VA in FAR_EL2."""

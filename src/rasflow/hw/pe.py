@@ -14,6 +14,7 @@ programs in :mod:`.program`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -187,6 +188,7 @@ class PE(SErrorMixin, ProgramMixin, Component):
         self.pstate = PState()  # reset: EL3h, DAIF masked
         self.pc = 0
         self.handlers: dict[int, Handler | None] = {1: None, 2: None, 3: None}
+        self.entry_points: dict[int, dict[int, Callable[[PE], Any]]] = {1: {}, 2: {}, 3: {}}
         self.node = None  # this PE's own error node (ERRSELR_EL1/ERX*_EL1)
         self._program_name = f"{self.name}:program"  # the engine Process of run()
         self._init_async()
@@ -199,6 +201,12 @@ class PE(SErrorMixin, ProgramMixin, Component):
         if el not in (1, 2, 3):
             raise ValueError(f"handlers run at EL1-EL3, not EL{el}")
         self.handlers[el] = handler
+
+    def install_entry(self, el: int, address: int, fn: Callable[[PE], Any]) -> None:
+        """Software at ``address`` of ``el`` that is not a vector (a guest's delegated error
+        recovery agent): an ERET that lands there runs ``fn(pe)``, as one that lands on a
+        vector runs the EL's handler."""
+        self.entry_points[el][address] = fn
 
     # --- system registers --------------------------------------------------------------
     def read_sysreg(self, name: str) -> int:
@@ -383,6 +391,10 @@ class PE(SErrorMixin, ProgramMixin, Component):
         regs = self.regs
         offset = pc - regs[VBAR[el]]
         if not 0 <= offset < 0x800 or offset % 0x80:
+            fn = self.entry_points[el].get(pc)
+            if fn is not None and not self.machine.halted:
+                self.pc = pc + 4
+                fn(self)
             return
         kind = _VECTOR_KIND[offset % 0x200]
         spsr = regs[SPSR[el]]

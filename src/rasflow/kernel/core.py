@@ -20,6 +20,7 @@ from .apei.estatus import NSEC_PER_SEC, Ratelimit
 from .apei.ghes import GhesDriver
 from .apei.hest import hest_init
 from .arch import ArchEntry
+from .arch.ras_agent import RasAgent
 from .mm import MemoryFailure, Pages
 from .syscall import Syscalls
 from .task import SigInfo, Task, force_sig, force_sig_info
@@ -33,7 +34,7 @@ class Kernel(Syscalls, Component):
 
     def __init__(self, machine, *, el: int = 2, name: str = "host",
                  sysctl: dict[str, int] | None = None, tables: dict[str, int] | None = None,
-                 reserved: tuple[tuple[int, int], ...] = ()):
+                 reserved: tuple[tuple[int, int], ...] = (), ras_agent: bool = False):
         super().__init__(machine.engine, name)
         self.machine = machine
         self.memory = machine.memory
@@ -54,8 +55,11 @@ class Kernel(Syscalls, Component):
         self.mf = MemoryFailure(self, self.pages)
         self.arch = ArchEntry(self)
         self.ghes: GhesDriver | None = None
+        self.ras_agent = RasAgent(self) if ras_agent else None  # the RAS PRD's guest agent
         for pe in machine.pes:
             pe.install(el, self.arch)
+            if self.ras_agent is not None:
+                self.ras_agent.register(pe)
         if tables is not None:
             self.acpi_init(tables)
 

@@ -262,5 +262,21 @@ class _VcpuSlot:
             raise ValueError("a guest kernel runs at EL1")
         self.vcpu.el1_handler = handler
 
+    def install_entry(self, el: int, address: int, fn) -> None:
+        """Guest software at an EL1 address that is not a vector (its recovery agent)."""
+        if el != 1:
+            raise ValueError("a guest kernel runs at EL1")
+        self.vcpu.el1_entries[address] = fn
+
+    def read_sysreg(self, name: str) -> int:
+        """The vCPU's EL1 register as its boot code reads it (VBAR_EL1)."""
+        return self.vcpu.sysregs[name]
+
+    def hvc(self, imm: int) -> int:
+        """A hypercall at boot. The model's boot is instantaneous (vectors installed, ACPI
+        parsed in zero time, before the first guest entry), so a boot-time HVC is handled
+        as KVM's handle_hvc() would handle the exit, without a world switch."""
+        return self.vcpu.handle_hvc(imm)
+
 
 __all__ = ["Kvm", "KvmVcpu", "KvmVm", "VmView"]

@@ -57,7 +57,9 @@ class KvmVcpu:
         self._exit = None
         self._host_el2 = None
         self._host_hcr = 0
-        self.stash: tuple[int, int, int] | None = None  # delegated: ELR, SPSR, ESR of EL2
+        self.stash: tuple | None = None  # delegated: ELR, SPSR, ESR of EL2, FAR, live EL1 regs
+        self.agent_entry: int | None = None  # the guest's registered recovery agent
+        self.el1_entries: dict = {}  # the guest's software entry points at EL1 (the agent)
         self.pending_virq: list[int] = []  # the vGIC's pending SPIs for this vCPU
 
     def trace(self, name: str, **fields) -> None:
@@ -105,6 +107,7 @@ class KvmVcpu:
         handlers[2] = self  # pe.install(2, self), inline: VBAR_EL2 = __kvm_hyp_vector
         if self.el1_handler is not None:
             handlers[1] = self.el1_handler  # pe.install(1, ...)
+            pe.entry_points[1] = self.el1_entries
         regs.update(self.sysregs)
         if self.pending_virq:  # the vGIC list register: HCR_EL2.VI with the INTID
             self.hcr_el2 |= HCR_VI
@@ -171,6 +174,9 @@ class KvmVcpu:
         if code == ARM_EXCEPTION_EL1_SERROR:
             if "serror_exit_2017" in self.vm.flags:
                 return self.exit_syndrome(esr)
+            if "delegated_ea" in self.vm.flags and self.agent_entry is not None:
+                self.delegate(esr, "serror")
+                return 1
             self.kvm_handle_guest_serror(esr)
             return 1
         if code == ARM_EXCEPTION_IRQ:  # the host takes its interrupt (a kick, a GHES GSIV)
@@ -199,12 +205,13 @@ class KvmVcpu:
         """arch/arm64/kvm/mmu.c kvm_handle_guest_sea() (v6.17+): apei_claim_sea(NULL) first;
         an SEA the host claimed resumes the guest. Otherwise, by the VM's flags: a virtual
         SError (host_owns_sea() -- no RAS extension -- or no KVM_ARCH_FLAG_EXIT_SEA), or
-        KVM_EXIT_ARM_SEA. A VM opted into delegation hands every SEA to its guest's agent."""
+        KVM_EXIT_ARM_SEA. A VM opted into delegation whose guest registered its agent hands
+        every SEA to the agent."""
         flags = self.vm.flags
         rc = yield from self.kvm.host.arch.apei_claim_sea(self.pe)
         self.trace("kvm_handle_guest_sea", esr=esr, apei_claim_sea=rc)
-        if "delegated_ea" in flags:
-            self.delegate(esr)
+        if "delegated_ea" in flags and self.agent_entry is not None:
+            self.delegate(esr, "sync")
             return 1
         if rc == 0:
             return 1
@@ -265,27 +272,66 @@ class KvmVcpu:
         self.pstate = SPSR_ELH_MASKED[1]
         self.trace("kvm_inject_abt", esr_el1=esr, far_el1=addr, vector=self.pc)
 
-    def delegate(self, esr: int) -> None:
-        """Hypervisor-delegated handling: stash ELR/SPSR/ESR of EL2 and enter the guest's
-        recovery agent (its EL1 sync vector) with the syndrome in ESR_EL1/FAR_EL1."""
-        self.stash = (self.pc, self.pstate, esr)
-        from_el = (spsr_decode(self.pstate) or (1,))[0]
-        ec = ak.ESR_ELx_EC_DABT_LOW if from_el == 0 else ak.ESR_ELx_EC_DABT_CUR
-        self.inject_abt64(self.fault["far_el2"],
-                          esr=ec << ak.ESR_ELx_EC_SHIFT | esr & ~ak.ESR_ELx_EC_MASK)
-        self.trace("kvm_delegate", esr_el2=esr, elr_el2=self.stash[0], spsr_el2=self.stash[1])
+    # --- delegated exception handling (the Arm RAS PRD) ------------------------------------
+    def delegate(self, esr: int, kind: str) -> None:
+        """Enter the guest's delegated error recovery agent with the error: stash
+        ELR/SPSR/ESR_EL2 and the live ELR/SPSR/ESR/FAR_EL1, put the error in the EL1
+        registers as an exception entry to EL1 would (ESR_EL1 the syndrome, with an abort's
+        EC as the guest sees it; FAR_EL1 for an abort; ELR_EL1/SPSR_EL1 where the guest was)
+        and ERET into the agent, EL1h with DAIF masked. A proposal, not in Linux: the steps
+        are the PRD's; the ABI (formats.linux.kvm DELEGATED_EA_*) is rasflow's."""
+        s = self.sysregs
+        far = self.fault["far_el2"]
+        self.stash = (self.pc, self.pstate, esr, far,
+                      (s["ELR_EL1"], s["SPSR_EL1"], s["ESR_EL1"], s["FAR_EL1"]))
+        if kind == "sync":
+            s.update(ESR_EL1=_guest_abort_esr(esr, self.pstate), FAR_EL1=far)
+        else:
+            s["ESR_EL1"] = esr
+        s.update(ELR_EL1=self.pc, SPSR_EL1=self.pstate)
+        self.pc, self.pstate = self.agent_entry, SPSR_ELH_MASKED[1]
+        self.trace("kvm_delegate", esr_el2=esr, elr_el2=self.stash[0], spsr_el2=self.stash[1],
+                   esr_el1=s["ESR_EL1"], agent=self.agent_entry)
 
     def handle_hvc(self, imm: int) -> int:
-        """HVC from the guest: the delegated agent's request for a virtual SError (imm 1:
-        restore the stashed context, set VSE with the ISS in ... the stashed ESR)."""
-        if imm == 1 and self.stash is not None:
-            elr, spsr, esr = self.stash
+        """HVC from the guest. The delegated agent's calls: register (the VM opted in with
+        KVM_CAP_ARM_DELEGATED_EA), and, with an error delegated, restore the stashed context
+        and then set HCR_EL2.VSE with VSESR_EL2 = the stashed syndrome's ISS (a virtual
+        SError), or inject the synchronous External abort, or nothing more. After a guest
+        panic (its HVC on the way down): KVM_EXIT_SYSTEM_EVENT."""
+        if imm == uapi.DELEGATED_EA_HVC_REGISTER:
+            ok = "delegated_ea" in self.vm.flags
+            if ok:
+                self.agent_entry = self.sysregs["VBAR_EL1"] + uapi.DELEGATED_EA_AGENT_OFFSET
+            self.trace("kvm_delegated_ea_register", entry=self.agent_entry, ret=0 if ok else -1)
+            return 1
+        call = _DELEGATED_CALLS.get(imm)
+        if call is not None and self.stash is not None:
+            elr, spsr, esr, far, el1 = self.stash
             self.stash = None
             self.pc, self.pstate = elr, spsr
-            self.kvm_inject_serror_esr(esr & uapi.ESR_ELX_ISS_MASK)
+            self.sysregs.update(zip(("ELR_EL1", "SPSR_EL1", "ESR_EL1", "FAR_EL1"), el1,
+                                    strict=True))
+            self.trace("kvm_delegated_ea_return", call=call, elr_el2=elr, spsr_el2=spsr)
+            if call == "vserror":
+                self.kvm_inject_serror_esr(esr & uapi.ESR_ELX_ISS_MASK)
+            elif call == "sea":
+                self.inject_abt64(far, esr=_guest_abort_esr(esr, spsr))
             return 1
         if self.vm.halted:
             self.set_exit(uapi.KVM_EXIT_SYSTEM_EVENT,
                           uapi.KVM_SYSTEM_EVENT_CRASH.to_bytes(4, "little"))
             return 0
         return 1
+
+
+_DELEGATED_CALLS = {uapi.DELEGATED_EA_HVC_VSERROR: "vserror", uapi.DELEGATED_EA_HVC_RESUME: "resume",
+                    uapi.DELEGATED_EA_HVC_SEA: "sea"}
+
+
+def _guest_abort_esr(esr_el2: int, pstate: int) -> int:
+    """The ESR_EL1 of a data abort the guest takes at EL1 for ``esr_el2``: the EC of an abort
+    from the guest's EL (DABT_LOW from EL0, DABT_CUR from EL1), the rest as ESR_EL2 has it."""
+    from_el = (spsr_decode(pstate) or (1,))[0]
+    ec = ak.ESR_ELx_EC_DABT_LOW if from_el == 0 else ak.ESR_ELx_EC_DABT_CUR
+    return ec << ak.ESR_ELx_EC_SHIFT | esr_el2 & ~ak.ESR_ELx_EC_MASK

@@ -1,7 +1,8 @@
 """The design alternatives for getting a guest's hardware error to the guest, as the VMM's
 configuration (never a fork of the KVM or VMM code). A policy belongs to a VM: the VMM opts
 its VM into a design through KVM_ENABLE_CAP, and KVM acts on that VM's flags alone, as the
-kernel keeps ``kvm->arch.flags``; the VMM's own part is how it answers a SIGBUS.
+kernel keeps ``kvm->arch.flags``; the VMM's own part is how it answers a SIGBUS; the
+delegated design also needs a guest OS with its error recovery agent (``guest_agent``).
 
 | policy             | the VM capability the VMM enables          | KVM then, per VM                      | VMM on SIGBUS AR       |
 |--------------------|--------------------------------------------|---------------------------------------|------------------------|
@@ -34,6 +35,7 @@ class Policy:
     summary: str
     vm_cap: int | None  # the VM capability the VMM enables (KVM_ENABLE_CAP), if any
     vmm_sigbus_ar: str  # "record-inject" (QEMU's kvm_arch_on_sigbus_vcpu) | "poison-only"
+    guest_agent: bool = False  # the guest OS has the PRD's delegated error recovery agent
     serves_non_vm: bool = True  # the mechanism also contains errors of non-VM processes
     exposes_raw_syndrome: bool = False  # host ESR_EL2 reaches user space by design
 
@@ -47,7 +49,7 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (
     Policy("sea-to-user", "KVM_EXIT_ARM_SEA for SEAs host APEI cannot claim; VMM injects ext_dabt",
            KVM_CAP_ARM_SEA_TO_USER, "record-inject"),
     Policy("delegated", "hypervisor-delegated: the guest's recovery agent gets the syndrome, asks for a vSError by HVC",
-           KVM_CAP_ARM_DELEGATED_EA, "poison-only", serves_non_vm=False),
+           KVM_CAP_ARM_DELEGATED_EA, "poison-only", guest_agent=True, serves_non_vm=False),
 )}
 
 

@@ -63,12 +63,14 @@ class System:
                early_kill: bool = False, recovery: bool = True, hugepages: bool = False) -> Kernel:
         """A VMM process that creates the VM through /dev/kvm, and the guest kernel booted
         on the tables the VMM wrote into guest RAM."""
+        pol = get_policy(policy)
         vmm = Vmm(self.host, name, ram_size=ram, ipa_base=ipa_base, cpu=cpu, vcpus=vcpus,
-                  policy=get_policy(policy), hugepages=hugepages)
+                  policy=pol, hugepages=hugepages)
         vm = self.kvm.vms[-1]
         vm.guest_ras = ras and self.kvm.ras
         guest = Kernel(vm.view, el=1, name=f"guest:{name}", tables=vmm.guest_tables(),
-                       reserved=(vmm.tables_region,), sysctl=_sysctl(early_kill, recovery))
+                       reserved=(vmm.tables_region,), sysctl=_sysctl(early_kill, recovery),
+                       ras_agent=pol.guest_agent)
         vm.view.kernel = guest
         self.vmms[name], self.guests[name] = vmm, guest
         self.tasks[f"vmm:{name}"] = (self.host, vmm.task)

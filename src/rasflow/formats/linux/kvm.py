@@ -108,6 +108,18 @@ PROPOSAL_CAPS = {
 }
 CAP_NAMES = CAPS | PROPOSAL_CAPS
 
+# The delegated exception handling ABI between a guest's error recovery agent and the
+# hypervisor. The Arm RAS PRD describes the steps (register the agent, enter it with the
+# syndrome, the agent's request for a virtual SError) but no encoding, so these are
+# rasflow's: the HVC immediate selects the call (the model has no general-purpose registers
+# to carry an SMCCC function id), and the agent's entry point is at a fixed offset past its
+# EL1 vector table (where the register call would pass it in x1).
+DELEGATED_EA_HVC_VSERROR = 1  # restore the interrupted context, then a virtual SError
+DELEGATED_EA_HVC_REGISTER = 2  # register the agent at VBAR_EL1 + DELEGATED_EA_AGENT_OFFSET
+DELEGATED_EA_HVC_RESUME = 3  # restore the interrupted context: the agent dealt with it
+DELEGATED_EA_HVC_SEA = 4  # restore, then take it as a synchronous External abort
+DELEGATED_EA_AGENT_OFFSET = 0x800
+
 # --- exit reasons (include/uapi/linux/kvm.h) ------------------------------------------
 
 EXIT_REASONS = {

@@ -38,6 +38,8 @@ class ArchEntry:
         k = self.kernel
         k.this_cpu = k.cpu_id(pe)
         kind = exc.kind
+        if k.ras_agent is not None and exc.from_el == 0:
+            k.ras_agent.el0_entry(pe)  # its ESB and DISR_EL1, before anything else
         if kind == "serror":
             self.do_serror(pe, exc)  # all in the exception: no deferred work
             return
