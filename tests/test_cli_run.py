@@ -57,8 +57,10 @@ def test_compare_shows_the_design_differences(capsys, tmp_path):
     # the 2017 design exits with ESR_EL2 for SErrors only; an SEA takes the SIGBUS path
     assert v["kvm-serror-exit"]["raw host data exposed"] is False
     assert v["kvm-serror-exit"]["VM alive"] is True
+    # an SError the guest kernel took: the proposal terminates the guest, exposes nothing
     serror = data["guest-serror-esb"]["values"]["kvm-serror-exit"]
-    assert serror["raw host data exposed"].startswith("ESR_EL2")
+    assert serror["VM alive"] is False and serror["raw host data exposed"] is False
+    assert data["guest-serror-esb"]["values"]["delegated"]["right process killed"] is True
     assert v["sea-to-user"]["right process killed"] is True
     assert data["guest-serror-esb"]["values"]["upstream"]["VM alive"] is False
     assert html.read_text().count("<svg") == 8  # two scenarios x four policies, side by side

@@ -4,6 +4,7 @@ flows of the kernel/KVM/VMM issue, under the four policies."""
 from __future__ import annotations
 
 import dataclasses
+from importlib.resources import files
 
 import pytest
 
@@ -88,13 +89,47 @@ def test_kvm_serror_exit_leaves_seas_to_the_sigbus_path():
     assert [s["si_code"] for s in o["signals"]] == [s["si_code"] for s in up["signals"]]
 
 
-def test_kvm_serror_exit_address_of_an_serror_is_not_the_errors():
+def test_kvm_serror_exit_terminates_a_guest_whose_kernel_took_the_serror():
+    """The 2017 proposal's classification: a categorized UER SError taken while the guest
+    was at EL1 (its SVC's entry, where the IESB synchronized it) terminates the guest:
+    KVM_RUN fails, QEMU stops the VM; nothing goes to user space."""
     r = flow("guest-serror-esb", "kvm-serror-exit")
     o = r.outcome.to_dict()
+    assert [e.fields["action"] for e in events(r, "kvm_handle_guest_sei")] == ["terminate"]
+    assert not [e for e in events(r, "kvm_userspace_exit") if e.fields["reason"] == "KVM_EXIT_EXCEPTION"]
+    assert "kvm run failed -1" in o["vmm_log"]["vm0"] and o["vms"]["vm0"] == "stopped"
+    assert o["host"] == "running" and o["exposed"] == []
+
+
+def test_kvm_serror_exit_from_guest_user_space_exits_with_a_recoverable_syndrome():
+    """...while one taken from the guest's EL0 exits to user space with the syndrome KVM
+    chose (UER | DFSC 0x11, not the raw ESR_EL2) and an address from FAR/HPFAR, which an
+    SError does not write: QEMU records a CPER at a stale address and injects the vSError;
+    the Linux guest's do_serror calls UER fatal and panics."""
+    text = (files("rasflow.scenario.builtin") / "guest-serror-esb.toml").read_text()
+    r = run(parse_scenario(text.replace('["svc", 0],', ""), "no-svc.toml"), policy="kvm-serror-exit")
+    o = r.outcome.to_dict()
+    assert [e.fields["action"] for e in events(r, "kvm_handle_guest_sei")] == ["user"]
+    raw = next(e for e in events(r, "kvm_exit") if e.fields["exit_code"] == "ARM_EXCEPTION_EL1_SERROR")
+    payload = next(e for e in events(r, "kvm_userspace_exit")
+                   if e.fields["reason"] == "KVM_EXIT_EXCEPTION").fields["payload"]
+    sent = uapi.KvmExitSError2017.decode(bytes.fromhex(payload))
+    assert sent.syndrome_info == 0xC11 != raw.fields["esr"]
     device_pa = events(r, "device_error")[0].fields["pa"]
     recorded = addresses(o["cper"]["vmm:vm0"])
     assert recorded and device_pa not in recorded  # FAR/HPFAR are not written by an SError
-    assert {"what": "ESR_EL2", "to": "vmm:vm0"} in o["exposed"]
+    assert o["exposed"] == [] and o["vms"]["vm0"] == "panic"
+
+
+@pytest.mark.parametrize("iss, el, how", [
+    (0x1000000, 0, "impdef"), (0xC00, 0, "impdef"),  # IDS; DFSC not 0x11
+    (0x011, 0, "panic"), (0x411, 1, "terminate"), (0xC11, 0, "user"), (0xC11, 1, "terminate"),
+    (0x811, 0, "ignore"), (0x1811, 1, "ignore"),  # UEO, CE
+])
+def test_kvm_serror_exit_classification(iss, el, how):
+    from rasflow.kvm.vcpu import sei_2017_class
+
+    assert sei_2017_class(0x2F << 26 | 1 << 25 | iss, 0 if el == 0 else 0x3C5) == how
 
 
 def test_kvm_serror_exit_does_not_serve_non_vm_processes():

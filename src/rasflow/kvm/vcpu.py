@@ -172,8 +172,8 @@ class KvmVcpu:
             self.kvm_handle_guest_serror(ak.disr_to_esr(self.fault["disr_el1"]))
         code &= 3
         if code == ARM_EXCEPTION_EL1_SERROR:
-            if "serror_exit_2017" in self.vm.flags:
-                return self.exit_syndrome(esr)
+            if "serror_exit_2017" in self.vm.flags and self.kvm.ras:
+                return self.kvm_handle_guest_sei_2017(esr)
             if "delegated_ea" in self.vm.flags and self.agent_entry is not None:
                 self.delegate(esr, "serror")
                 return 1
@@ -232,12 +232,31 @@ class KvmVcpu:
         self.set_exit(uapi.KVM_EXIT_ARM_SEA, payload)
         return 0
 
-    def exit_syndrome(self, esr: int) -> int:
-        """The 2017 proposal: exit with the raw ESR_EL2 and an address built from
-        HPFAR_EL2 and FAR_EL2's page offset (stale for an SError: neither is written by
-        one)."""
+    def kvm_handle_guest_sei_2017(self, esr: int) -> int:
+        """The 2017 proposal for a guest SError, as its author set it out in review
+        (gengdongjiu, linux-arm-kernel, 2017-10-15, "Re: [PATCH v3 15/20] KVM: arm64: Set an
+        impdef ESR for Virtual-SError using VSESR_EL2"): with the RAS extension KVM
+        classifies ESR_EL2 first (:func:`sei_2017_class`), then exits to user space with the
+        syndrome the guest should get, or terminates the guest, or panics the host. CE and
+        UEO, which the proposal does not name, are left as upstream leaves them."""
+        how = sei_2017_class(esr, self.pstate)
+        self.trace("kvm_handle_guest_sei", esr=esr, action=how)
+        if how == "panic":
+            self.kvm.host.arch.arm64_serror_panic(self.pe, esr)
+            return -1
+        if how == "terminate":
+            return -1  # "return -1 to terminate guest": KVM_RUN fails with -EPERM
+        if how == "ignore":
+            return 1
+        return self.exit_syndrome(uapi.ESR_ELX_ISV if how == "impdef"
+                                  else ak.ESR_ELx_AET_UER | ak.ESR_ELx_FSC_SERROR)
+
+    def exit_syndrome(self, syndrome: int) -> int:
+        """The 2017 exit: KVM_EXIT_EXCEPTION with the syndrome KVM chose for the guest and an
+        address built from HPFAR_EL2 and FAR_EL2's page offset (stale for an SError:
+        neither is written by one)."""
         address = self.fault_ipa() | (self.fault["far_el2"] & 0xFFF)
-        payload = uapi.KvmExitSError2017(syndrome_info=esr, address=address).encode()
+        payload = uapi.KvmExitSError2017(syndrome_info=syndrome, address=address).encode()
         self.set_exit(uapi.KVM_EXIT_EXCEPTION, payload)
         return 0
 
@@ -335,3 +354,20 @@ def _guest_abort_esr(esr_el2: int, pstate: int) -> int:
     from_el = (spsr_decode(pstate) or (1,))[0]
     ec = ak.ESR_ELx_EC_DABT_LOW if from_el == 0 else ak.ESR_ELx_EC_DABT_CUR
     return ec << ak.ESR_ELx_EC_SHIFT | esr_el2 & ~ak.ESR_ELx_EC_MASK
+
+
+def sei_2017_class(esr: int, guest_pstate: int) -> str:
+    """The 2017 proposal's classification of a guest SError (RAS extension present): an
+    IMPLEMENTATION DEFINED or uncategorized syndrome -> "impdef" (exit: the VMM picks an
+    impdef vSError, ESR_ELx_ISV); UC (propagated) -> "panic" the host; a categorized,
+    unpropagated UEU/UER from the guest's EL0 -> "user" (exit: a recoverable syndrome, UER),
+    from the guest kernel -> "terminate" the guest; CE and UEO -> "ignore" (the CPU can
+    make progress, as arm64_is_fatal_ras_serror says)."""
+    if esr & ak.ESR_ELx_IDS or esr & ak.ESR_ELx_FSC != ak.ESR_ELx_FSC_SERROR:
+        return "impdef"
+    aet = esr & ak.ESR_ELx_AET
+    if aet == ak.ESR_ELx_AET_UC:
+        return "panic"
+    if aet in (ak.ESR_ELx_AET_CE, ak.ESR_ELx_AET_UEO):
+        return "ignore"
+    return "user" if (spsr_decode(guest_pstate) or (1,))[0] == 0 else "terminate"

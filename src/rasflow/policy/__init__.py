@@ -9,8 +9,9 @@ delegated design also needs a guest OS with its error recovery agent (``guest_ag
 | ``upstream``       | none                                       | kvm_handle_guest_sea: apei_claim_sea, | guest CPER + SEA       |
 |                    |                                            | else a virtual SError;                | (kvm_inject_arm_sea)   |
 |                    |                                            | kvm_handle_guest_serror               |                        |
-| ``kvm-serror-exit``| KVM_CAP_ARM_SERROR_EXIT_2017 (rasflow's)   | SErrors: exit with the raw ESR_EL2    | guest CPER + SEA       |
-|                    |                                            | and an address; SEAs as upstream      |                        |
+| ``kvm-serror-exit``| KVM_CAP_ARM_SERROR_EXIT_2017 (rasflow's)   | SErrors: classify, then exit with a   | guest CPER + SEA       |
+|                    |                                            | chosen syndrome and an address, end   |                        |
+|                    |                                            | the guest or panic; SEAs as upstream  |                        |
 | ``sea-to-user``    | KVM_CAP_ARM_SEA_TO_USER                    | an SEA apei_claim_sea cannot claim:   | guest CPER + SEA       |
 |                    |                                            | KVM_EXIT_ARM_SEA (esr, gva, gpa)      |                        |
 | ``delegated``      | KVM_CAP_ARM_DELEGATED_EA (rasflow's)       | stash SPSR/ELR/ESR_EL2, enter the     | mark the page poisoned |
@@ -37,15 +38,13 @@ class Policy:
     vmm_sigbus_ar: str  # "record-inject" (QEMU's kvm_arch_on_sigbus_vcpu) | "poison-only"
     guest_agent: bool = False  # the guest OS has the PRD's delegated error recovery agent
     serves_non_vm: bool = True  # the mechanism also contains errors of non-VM processes
-    exposes_raw_syndrome: bool = False  # host ESR_EL2 reaches user space by design
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
     Policy("upstream", "Linux >= 4.19 + QEMU: host APEI, SIGBUS to the VMM, guest CPER + SEA",
            None, "record-inject"),
-    Policy("kvm-serror-exit", "2017 proposal: on a guest SError KVM exits with ESR_EL2 and FAR/HPFAR; VMM sets the vSError syndrome",
-           KVM_CAP_ARM_SERROR_EXIT_2017, "record-inject", serves_non_vm=False,
-           exposes_raw_syndrome=True),
+    Policy("kvm-serror-exit", "2017 proposal: KVM classifies a guest SError, then exits with a syndrome for the VMM's vSError, or ends the guest",
+           KVM_CAP_ARM_SERROR_EXIT_2017, "record-inject", serves_non_vm=False),
     Policy("sea-to-user", "KVM_EXIT_ARM_SEA for SEAs host APEI cannot claim; VMM injects ext_dabt",
            KVM_CAP_ARM_SEA_TO_USER, "record-inject"),
     Policy("delegated", "hypervisor-delegated: the guest's recovery agent gets the syndrome, asks for a vSError by HVC",

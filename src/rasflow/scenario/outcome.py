@@ -9,6 +9,7 @@ from typing import Any
 
 from ..formats import cper
 from ..formats.errors import FormatError
+from ..formats.linux.kvm import KvmExitSError2017
 from ..formats.linux.siginfo import BUS_CODES, SI_CODES, SIGNALS, SIGUSR1
 
 TERMINAL = frozenset({"do_exit", "vm_state", "guest_halt"})  # a host panic contains nothing
@@ -111,8 +112,9 @@ def outcome_of(system) -> Outcome:
             t_mf = ev.time
         elif name == "kvm_exit":
             exits.append(f["esr"])
-        elif name == "kvm_userspace_exit" and f["reason"] == "KVM_EXIT_EXCEPTION":
-            exposed.append({"what": "ESR_EL2", "to": f"vmm:{f['vm']}"})
+        elif name == "kvm_userspace_exit" and f["reason"] == "KVM_EXIT_EXCEPTION" and (
+                KvmExitSError2017.decode(bytes.fromhex(f["payload"])).syndrome_info in exits):
+            exposed.append({"what": "ESR_EL2", "to": f"vmm:{f['vm']}"})  # by value
         elif name == "kvm_inject_serror" and any(
                 f["vsesr_el2"] == esr & 0x1FF_FFFF and esr >> 26 != 0x2F for esr in exits):
             exposed.append({"what": "ESR_EL2", "to": f"guest:{f['vm']}"})

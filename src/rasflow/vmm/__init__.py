@@ -321,8 +321,8 @@ class Vmm(AcpiGhesMixin, Component):
         self.set_vcpu_events(cpu, ext_dabt_pending=1)
 
     def on_serror_exit_2017(self, cpu: CPUState, exit_) -> None:
-        """The 2017 design: a guest CPER at the exit's address and a virtual SError whose
-        syndrome is the exit's ESR_EL2 ISS."""
+        """The 2017 design: a guest CPER at the exit's address and a virtual SError with the
+        syndrome KVM chose (its ISS)."""
         if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, exit_.address):
             self.error_report("failed to record the error")
             self.abort()
