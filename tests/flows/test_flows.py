@@ -436,21 +436,3 @@ def test_stage2_fault_on_a_poisoned_page_is_kvm_send_hwpoison_signal():
     assert len(events(r, "kvm_hwpoison_page_add")) == 1  # QEMU records a page once
     assert o["vms"] == {"vm0": "running"} and o["processes"]["vm0:app"] == "killed"
     assert o["host"] == "running" and r.passed
-
-
-def test_a_guest_access_outside_its_memslots_is_enosys_without_nisv_to_user():
-    """io_mem_abort() for an abort without a valid syndrome: -ENOSYS from KVM_RUN unless the
-    VMM enabled KVM_CAP_ARM_NISV_TO_USER (selftests/kvm/arm64/external_aborts.c,
-    test_mmio_nisv); QEMU reports "kvm run failed" and stops the VM."""
-    from rasflow.kvm.mmu import io_mem_abort
-
-    r = flow("guest-ue-ar")
-    vcpu = r.system.kvm.vms[0].vcpus[0]
-    vcpu.fault = {"esr_el2": 0x9200_0007, "far_el2": 0x1008, "hpfar_el2": 0, "disr_el1": 0}
-    from rasflow.formats.linux.errno import ENOSYS
-    assert io_mem_abort(vcpu, 0x800_0008) == -ENOSYS
-    vcpu.vm.flags.add("return_nisv_io_abort_to_user")
-    assert io_mem_abort(vcpu, 0x800_0008) == 0
-    head, nisv = uapi.decode_exit(bytes(vcpu.run))
-    assert uapi.EXIT_REASONS[head.exit_reason] == "KVM_EXIT_ARM_NISV"
-    assert nisv.fault_ipa == 0x800_0008 and not nisv.esr_iss & 1 << 24

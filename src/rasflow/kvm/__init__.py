@@ -159,7 +159,9 @@ class VcpuFile:
             reg_id, value = arg
             reg, hex_id = _ONE_REGS.get(reg_id, _NO_REG)
             ret, out = 0, None
-            if reg is None:
+            if not v.initialized:  # kvm_arch_vcpu_ioctl(): -ENOEXEC before KVM_ARM_VCPU_INIT
+                ret, reg = -ENOEXEC, None
+            elif reg is None:
                 ret = -EINVAL
             elif cmd == KVM_SET_ONE_REG:
                 if reg == "PC":
@@ -190,17 +192,23 @@ class VcpuFile:
             ev = uapi.KvmVcpuEvents.decode(arg)
             decoded = ev.to_dict()
             ret = ev.validate(v.vm.guest_ras, initialized=v.initialized)
-            if ret == 0:
-                if ev.ext_dabt_pending:  # kvm_inject_sea_dabt(vcpu, kvm_vcpu_get_hfar(vcpu))
-                    v.inject_abt64(v.fault.get("far_el2", 0))
-                esr = ev.injected_esr()
-                if esr is not None:
-                    v.kvm_inject_serror_esr(esr)
+            # __kvm_arm_vcpu_set_events() (v6.17+): ext_dabt_pending is injected and committed
+            # before the SError checks, so it stays injected when they fail
+            before_serror = ev._replace(serror_pending=0).validate(
+                v.vm.guest_ras, initialized=v.initialized)
+            if before_serror == 0 and ev.ext_dabt_pending:
+                v.inject_abt64(v.fault.get("far_el2", 0))  # kvm_inject_sea_dabt(vcpu, hfar)
+            esr = ev.injected_esr() if ret == 0 else None
+            if esr is not None:
+                v.kvm_inject_serror_esr(esr)
         elif cmd == uapi.KVM_GET_VCPU_EVENTS:
-            ev = uapi.KvmVcpuEvents.get_events(bool(v.hcr_el2 & (1 << 8)), v.vsesr_el2,
-                                               v.vm.guest_ras)
-            ret, out = 0, ev.encode()
-            decoded = ev.to_dict()
+            if not v.initialized:  # kvm_arch_vcpu_ioctl(): -ENOEXEC before KVM_ARM_VCPU_INIT
+                ret = -ENOEXEC
+            else:
+                ev = uapi.KvmVcpuEvents.get_events(bool(v.hcr_el2 & (1 << 8)), v.vsesr_el2,
+                                                   v.vm.guest_ras)
+                ret, out = 0, ev.encode()
+                decoded = ev.to_dict()
         else:
             ret = -ENOTTY
         v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
