@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from kernel.khelpers import UNBACKED, Host
 from vectors import vector_bytes
 
@@ -62,3 +64,19 @@ def test_gsiv_source_interrupt_runs_ghes_proc():
     assert "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 1" in lines
     assert lines[-1] == "Memory failure: 0x7e000: recovery action for free buddy page: Recovered"
     assert task.alive and not any("SIGBUS" in ln for ln in lines)
+
+
+def test_hed_sources_are_notified_together_external_ones_alone():
+    """ghes_probe(): GSIV and GPIO sources go on the ghes_hed list, and the platform's event
+    for any of them (Notify(HED) -> ghes_notify_hed) runs ghes_proc on every one of them;
+    an EXTERNAL source has its own interrupt (ghes_irq_func) and only that runs it."""
+    h = Host(sources=("SEA", "GSIV", "GPIO", "EXTERNAL"))
+    procs = []
+    for ghes in h.kernel.ghes.ghes:
+        ghes.ghes_proc = functools.partial(procs.append, ghes.notify)
+    assert h.kernel.ghes.ghes_irq(h.target("GPIO").vector)
+    assert sorted(procs) == ["GPIO", "GSIV"]
+    procs.clear()
+    assert h.kernel.ghes.ghes_irq(h.target("EXTERNAL").vector) and procs == ["EXTERNAL"]
+    procs.clear()
+    assert not h.kernel.ghes.ghes_irq(1000) and procs == []

@@ -45,6 +45,8 @@ PAGE_SHIFT = 12
 _BLOCK_STATUS_CLEAR = bytes(4)  # block_status (u32) = 0
 
 
+_HED_NOTIFY = ("SCI", "GSIV", "GPIO")  # ghes_probe(): these go on ghes_hed (the HED notifier)
+
 class Ghes:
     """struct ghes: one source, its HEST entry and its platform device ``GHES.<n>``."""
 
@@ -218,7 +220,7 @@ class GhesDriver:
             k.engine.schedule(generic.notify_poll_interval * 1_000_000, ghes.ghes_poll_func)
         elif n == "SOFTWARE_DELEGATED":  # apei_sdei_register_ghes(): the event number
             self.sdei[generic.notify_vector] = ghes
-        elif n in ("GSIV", "GPIO", "EXTERNAL"):
+        elif n in ("GSIV", "GPIO", "EXTERNAL", "SCI"):
             self.other.setdefault(n, []).append(ghes)
         else:
             k.printk(f"{GHES_PFX}Unknown notification type: {generic.notify_type} "
@@ -252,15 +254,23 @@ class GhesDriver:
         return len(self.llist) > before
 
     def ghes_irq(self, intid: int) -> bool:
-        """ghes_irq_func (GSIV) / ghes_notify_hed (GPIO, via the GED event): ghes_proc on
-        every source bound to ``intid``."""
+        """An interrupt for the error sources, wired as ghes_probe() wires them
+        (drivers/acpi/apei/ghes.c): an EXTERNAL source has its own IRQ (ghes_irq_func:
+        ghes_proc on that source); SCI, GSIV and GPIO sources sit on the ghes_hed list, and
+        the platform's event for any of them (the GED's interrupt, or the source's own
+        vector) ends in Notify(HED) -> acpi_hed_notify -> ghes_notify_hed: ghes_proc on every
+        source of the list."""
         hit = False
-        hed = getattr(self.kernel.machine, "ged_intid", None)  # the GED: acpi_hed_notify
-        for n in ("GSIV", "GPIO", "EXTERNAL"):
-            for ghes in self.other.get(n, ()):
-                if ghes.generic.notify_vector == intid or (n == "GPIO" and intid == hed):
-                    ghes.ghes_proc()
-                    hit = True
+        for ghes in self.other.get("EXTERNAL", ()):
+            if ghes.generic.notify_vector == intid:
+                ghes.ghes_proc()
+                hit = True
+        hed = [g for n in _HED_NOTIFY for g in self.other.get(n, ())]
+        ged = getattr(self.kernel.machine, "ged_intid", None)
+        if hed and (intid == ged or any(g.generic.notify_vector == intid for g in hed)):
+            for ghes in hed:
+                ghes.ghes_proc()
+            hit = True
         return hit
 
     def ghes_proc_in_irq(self, cpu: int | None = None):
