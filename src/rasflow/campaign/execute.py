@@ -185,11 +185,12 @@ def dask_cluster(c: Campaign, todo: list[tuple[int, int]], address: str,
     with Client(address, set_as_default=False) as client:
         workers = max(1, sum(client.nthreads().values()))
         remote = client.scatter(c, broadcast=True)
-        digest = c.digest()
+        run = f"{c.digest()}-{os.getpid()}-{time.monotonic_ns()}"  # a resumed run's keys are new:
+        # the scheduler may still hold a stopped run's cancelled ones
 
         def submit(lo: int, hi: int) -> Any:
             return client.submit(run_chunk, remote, lo, hi, retries=1,
-                                 key=f"rasflow-chunk-{digest}-{lo}-{hi}")
+                                 key=f"rasflow-chunk-{run}-{lo}-{hi}")
 
         yield from _windowed(todo, 2 * workers, submit, some, stop, client.cancel)
 

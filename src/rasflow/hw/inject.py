@@ -14,7 +14,8 @@
 |                  | a UE signals per ``signal``: "serror" (default, ``delay_ns``), "sync"    |
 |                  | (the PE's next load takes an SEA) or "none"                              |
 | ``device-serror``| arm the device region at ``pa``: its next access answers with an error  |
-|                  | and an SError (``aet``) arrives ``delay_ns`` later                       |
+|                  | and an SError (``aet``) arrives ``delay_ns`` later; ``synchronizable``    |
+|                  | False: no ESB or IESB makes it pending early (a device's own SError)     |
 | ``uncontainable``| an uncontainable error on ``cpu``: record UC, SError with AET=UC now     |
 """
 
@@ -101,11 +102,13 @@ class InjectMixin:
         elif signal != "none":
             raise ValueError(f"signal {signal!r}: serror, sync or none")
 
-    def _inject_device(self, *, pa: int, delay_ns: int = 5, aet: str = "UER") -> None:
+    def _inject_device(self, *, pa: int, delay_ns: int = 5, aet: str = "UER",
+                       synchronizable: bool = True) -> None:
         region = self.memory.region(pa)
         if region is None or region.kind != "device":
             raise ValueError(f"{pa:#x} is not device memory")
-        self._device_errors.setdefault(region.name, []).append((serror_syndrome(aet), delay_ns))
+        self._device_errors.setdefault(region.name, []).append(
+            (serror_syndrome(aet), delay_ns, synchronizable))
 
     def _inject_uncontainable(self, *, cpu: int = 0) -> None:
         pe = self.pes[cpu]

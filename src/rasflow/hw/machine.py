@@ -164,7 +164,7 @@ class Machine(InjectMixin, Component):
         armed = self._device_errors.get(region.name)
         if not armed:
             return
-        syndrome, delay = armed.pop(0)
+        syndrome, delay, synchronizable = armed.pop(0)
         if not armed:
             del self._device_errors[region.name]
         if self.ras:
@@ -173,6 +173,7 @@ class Machine(InjectMixin, Component):
             bus.record_error(0, ue=True, pa=pa, serr=SERR["bus"],
                              uet=aet if aet in ("UC", "UEU", "UEO", "UER") else "UC", er=True)
         self.trace("device_error", device=region.name, pa=pa, write=write, cpu=pe.index,
-                   syndrome=syndrome, delay_ns=delay)
-        pe.raise_serror(syndrome, delay_ns=delay)
+                   syndrome=syndrome, delay_ns=delay,
+                   **({} if synchronizable else {"synchronizable": False}))
+        pe.raise_serror(syndrome, delay_ns=delay, synchronizable=synchronizable)
 

@@ -125,7 +125,24 @@ class KvmVcpu:
             self.started = True
             self.vm.view.enter(self, pe)
             return
+        if pe.isr_el1:  # __guest_enter (hyp/entry.S): something already pending: no entry
+            self.guest_enter_aborted(pe)
+            return
         pe.eret(elr=self.pc, spsr=self.pstate)
+
+    def guest_enter_aborted(self, pe) -> None:
+        """__guest_enter reads ISR_EL1 after saving the host; an interrupt (or SError)
+        already pending makes it return ARM_EXCEPTION_IRQ without entering the guest, so the
+        host takes it first (arch/arm64/kvm/hyp/entry.S)."""
+        pe.regs["HCR_EL2"] = self._host_hcr
+        pe.handlers[2] = self._host_el2
+        self.task.kick = None
+        self.exit_code = ARM_EXCEPTION_IRQ
+        f = self.fault or {"esr_el2": 0, "far_el2": 0, "hpfar_el2": 0}  # as last saved
+        self.trace("kvm_exit", exit_code=EXIT_CODES[ARM_EXCEPTION_IRQ], esr=f["esr_el2"],
+                   esr_ec=ak.esr_get_class_string(f["esr_el2"]), far=f["far_el2"],
+                   hpfar=f["hpfar_el2"], pc=self.pc, guest_enter="ISR_EL1")
+        self._exit.succeed(ARM_EXCEPTION_IRQ)
 
     def on_exception(self, pe, exc) -> None:
         """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code.
@@ -180,7 +197,12 @@ class KvmVcpu:
             self.kvm_handle_guest_serror(esr)
             return 1
         if code == ARM_EXCEPTION_IRQ:  # the host takes its interrupt (a kick, a GHES GSIV)
-            self.kvm.host.arch.handle_irq(self.pe)
+            pe = self.pe
+            if pe.active_interrupts:  # taken from the guest by the hyp vector
+                self.kvm.host.arch.handle_irq(pe)
+            else:  # still pending (__guest_enter did not enter): local_irq_enable()
+                pe.daifclr("I")
+                pe.daifset("I")
             return 1
         if code != ARM_EXCEPTION_TRAP:
             return 1

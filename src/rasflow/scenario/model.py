@@ -175,10 +175,11 @@ class Fault:
     aet: str | None = None
     esr: int | None = None
     delay: int | None = None
+    synchronizable: bool | None = None  # device-serror: False if no ESB can synchronize it
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"at": self.at, "kind": self.kind, "target": str(self.target)}
-        for key in ("consume", "count", "pa", "signal", "aet", "esr", "delay"):
+        for key in ("consume", "count", "pa", "signal", "aet", "esr", "delay", "synchronizable"):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
         return d

@@ -125,7 +125,8 @@ def apply_fault(system: System, fault: Fault) -> None:
         return
     if kind == "device-serror":
         m.inject(kind, pa=pa if pa is not None else DEVICE_PA, aet=fault.aet or "UER",
-                 delay_ns=fault.delay if fault.delay is not None else 5)
+                 delay_ns=fault.delay if fault.delay is not None else 5,
+                 **({"synchronizable": False} if fault.synchronizable is False else {}))
         return
     if pa is None:
         raise ValueError(f"fault target {t} has no physical address")

@@ -58,7 +58,7 @@ OPERANDS = {"load": ("VA",), "store": ("VA", "value"), "svc": ("imm",), "hvc": (
 FAULT_KEYS = {  # keys each kind takes besides at, kind, target
     "memory-ue": ("consume",), "memory-ce": ("count", "consume"), "patrol-scrub": ("consume",),
     "cache": ("pa", "signal", "aet", "delay"), "tlb": ("pa", "signal", "aet", "delay"),
-    "bus": ("pa", "signal", "aet", "delay"), "device-serror": ("aet", "delay", "consume"),
+    "bus": ("pa", "signal", "aet", "delay"), "device-serror": ("aet", "delay", "consume", "synchronizable"),
     "uncontainable": (), "vserror": ("esr", "aet")}
 MEMORY_TARGETS = ("proc", "pa", "ipa", "kernel", "vmm")
 TARGET_FORMS = {"proc": "PROC:VA", "pa": "pa:0x...", "ipa": "VM:ipa:0x...",
@@ -208,7 +208,7 @@ def _fault(ctx: Ctx, raw: Any, path: Path) -> Fault:
         "target": lambda c, v, p: _target(c, v, p, kind),
         "consume": f.choice("load", "store", "none"), "count": f.integer(1, 1 << 32),
         "pa": f.addr(), "signal": f.choice("serror", "sync", "none"), "aet": f.choice(*AETS),
-        "esr": f.integer(0, (1 << 64) - 1), "delay": f.time()}
+        "esr": f.integer(0, (1 << 64) - 1), "delay": f.time(), "synchronizable": f.boolean}
     takes = ("at", "kind", "target") + FAULT_KEYS[kind]
     for key in raw:
         if key not in convs:
