@@ -125,3 +125,13 @@ def test_without_delegation_the_guest_has_no_agent():
 ])
 def test_agent_triage(esr, elr, from_el, verdict):
     assert triage(esr, elr, from_el, VBAR) == verdict
+
+
+def test_kernel_first_delegation_needs_no_firmware():
+    """guest-serror-esb-kernel-first: the SError is taken to EL2 directly (SCR_EL3.EA=0);
+    KVM hands it to the agent as it does a reflected one, and the app alone dies."""
+    r = run(load_scenario("guest-serror-esb-kernel-first"), policy="delegated")
+    assert not [e for e in r.events if e.component == "fw" and e.time > 0]  # tables only
+    verdict = next(e for e in r.events if e.name == "ras_agent_triage").fields["verdict"]
+    assert verdict == "vserror" and any(e.name == "vesb_operation" for e in r.events)
+    assert r.outcome.vms["vm0"] == "running" and r.outcome.processes["vm0:app"] == "killed"

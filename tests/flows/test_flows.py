@@ -436,3 +436,22 @@ def test_stage2_fault_on_a_poisoned_page_is_kvm_send_hwpoison_signal():
     assert len(events(r, "kvm_hwpoison_page_add")) == 1  # QEMU records a page once
     assert o["vms"] == {"vm0": "running"} and o["processes"]["vm0:app"] == "killed"
     assert o["host"] == "running" and r.passed
+
+
+def test_kernel_first_vector_esb_defers_a_guest_serror_into_disr():
+    """guest-serror-kernel-first-disr: the IRQ exit's IESB makes the in-flight SError pending
+    at EL2, masked; KVM's vector ESB puts it in DISR_EL1; KVM handles disr_to_esr(DISR_EL1)."""
+    from rasflow.formats.arm.kernel import disr_to_esr
+
+    r = flow("guest-serror-kernel-first-disr")
+    ev = r.events
+    irq = next(i for i, e in enumerate(ev) if e.name == "exception_entry"
+               and e.fields["exception"] == "irq" and e.fields["el"] == 2 and e.fields["from_el"] == 0)
+    sync = next(e for e in ev[irq:] if e.name == "serror_pending")
+    assert sync.fields["how"] == "synchronized" and sync.time == ev[irq].time
+    esb = next(e for e in ev[irq:] if e.name == "esb_operation")
+    handled = next(e for e in ev[irq:] if e.name == "kvm_handle_guest_serror")
+    assert handled.fields["esr"] == disr_to_esr(esb.fields["disr"])
+    assert not [e for e in ev if e.name == "exception_entry" and e.fields["exception"] == "serror"
+                and e.fields["el"] == 2]  # deferred, never taken at EL2
+    assert r.passed
