@@ -127,7 +127,7 @@ def test_kvm_serror_exit_from_guest_user_space_exits_with_a_recoverable_syndrome
     (0x811, 0, "ignore"), (0x1811, 1, "ignore"),  # UEO, CE
 ])
 def test_kvm_serror_exit_classification(iss, el, how):
-    from rasflow.kvm.vcpu import sei_2017_class
+    from rasflow.kvm.sei_2017 import sei_2017_class
 
     assert sei_2017_class(0x2F << 26 | 1 << 25 | iss, 0 if el == 0 else 0x3C5) == how
 

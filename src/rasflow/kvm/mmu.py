@@ -1,7 +1,7 @@
 """Memslots and stage 2: IPA -> HVA (the VMM's memslots) -> PA (the VMM's page tables,
 faulted in by the host kernel), the guest's view of its physical address space, and the
-stage-2 abort handling of arch/arm64/kvm/mmu.c and mmio.c (kvm_handle_guest_abort,
-user_mem_abort, kvm_send_hwpoison_signal, io_mem_abort)."""
+stage-2 abort handling of arch/arm64/kvm/mmu.c and mmio.c (kvm_handle_guest_sea,
+kvm_handle_guest_abort, user_mem_abort, kvm_send_hwpoison_signal, io_mem_abort)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import struct
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..formats.arm import kernel as ak
+from ..formats.arm.sysreg_fault import HPFAR_EL2
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EFAULT, ENOSYS
 from ..formats.linux.siginfo import BUS_MCEERR_AR, SIGBUS
 from ..kernel.mm.page import HPAGE_ORDER, PAGE_SHIFT
 from ..kernel.task import SigInfo, force_sig_info
+from . import delegated
+from .inject_fault import kvm_inject_serror_esr
 
 if TYPE_CHECKING:
     from .vcpu import KvmVcpu
 
 PAGE = 4096
+_FIPA = HPFAR_EL2.by_name["FIPA"]
 _U64 = struct.Struct("<Q")
 
 
@@ -142,6 +146,44 @@ def _not_backed(gpa: int) -> ValueError:
 
 # --- stage-2 aborts (arch/arm64/kvm/mmu.c, mmio.c) -----------------------------------------
 
+def kvm_vcpu_get_fault_ipa(vcpu: KvmVcpu) -> int:
+    """kvm_vcpu_get_fault_ipa() (arch/arm64/include/asm/kvm_emulate.h): HPFAR_EL2.FIPA
+    << 12, the faulting page's IPA."""
+    fipa = (vcpu.fault["hpfar_el2"] >> _FIPA.lsb) & _FIPA.max
+    return fipa << 12
+
+
+def kvm_handle_guest_sea(vcpu: KvmVcpu, esr: int):
+    """kvm_handle_guest_sea() (v6.17+): apei_claim_sea(NULL) first; an SEA the host claimed
+    resumes the guest. Otherwise, by the VM's flags: a virtual SError (host_owns_sea() --
+    no RAS extension -- or no KVM_ARCH_FLAG_EXIT_SEA), or KVM_EXIT_ARM_SEA. A VM opted into
+    delegation whose guest registered its agent hands every SEA to the agent."""
+    kvm = vcpu.kvm
+    rc = yield from kvm.host.arch.apei_claim_sea(vcpu.pe)
+    vcpu.trace("kvm_handle_guest_sea", esr=esr, apei_claim_sea=rc)
+    if delegated.can_delegate(vcpu):
+        delegated.delegate(vcpu, esr, "sync")
+        return 1
+    if rc == 0:
+        return 1
+    if not kvm.ras or "exit_sea" not in vcpu.vm.flags:
+        kvm_inject_serror_esr(vcpu, uapi.ESR_ELX_ISV)
+        return 1
+    return exit_arm_sea(vcpu, esr)
+
+
+def exit_arm_sea(vcpu: KvmVcpu, esr: int) -> int:
+    """KVM_EXIT_ARM_SEA: the sanitised ESR, gva (FAR_EL2) when FnV=0, gpa =
+    kvm_vcpu_get_fault_ipa() -- a page address, as selftests/kvm/arm64/sea_to_user.c
+    asserts (``gpa == einj_gpa & PAGE_ADDR_MASK``)."""
+    masked = uapi.arm_sea_exit_esr(esr, guest_has_ras=vcpu.vm.guest_ras)
+    gva = 0 if esr & ak.ESR_ELx_FnV else vcpu.fault["far_el2"]
+    payload = uapi.KvmExitArmSea(flags=uapi.KVM_EXIT_ARM_SEA_FLAG_GPA_VALID, esr=masked,
+                                 gva=gva, gpa=kvm_vcpu_get_fault_ipa(vcpu)).encode()
+    vcpu.set_exit(uapi.KVM_EXIT_ARM_SEA, payload)
+    return 0
+
+
 def kvm_handle_guest_abort(vcpu: KvmVcpu, esr: int) -> int:
     """kvm_handle_guest_abort() for a stage-2 fault that is not an External abort (those go
     to kvm_handle_guest_sea first): the faulting page's IPA from HPFAR_EL2; an IPA no
@@ -149,7 +191,7 @@ def kvm_handle_guest_abort(vcpu: KvmVcpu, esr: int) -> int:
     becomes 1 (resume the guest)."""
     if not ak.esr_fsc_is_translation_fault(esr):
         return -EFAULT  # "Unsupported FSC": the model's stage 2 has no permission faults
-    fault_ipa = vcpu.fault_ipa()
+    fault_ipa = kvm_vcpu_get_fault_ipa(vcpu)
     hva = vcpu.vm.stage2.gpa_to_hva(fault_ipa)
     if hva is None:
         return io_mem_abort(vcpu, fault_ipa | (vcpu.fault["far_el2"] & (PAGE - 1)))
