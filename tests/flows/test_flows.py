@@ -332,7 +332,7 @@ def test_qmp_inject_ghes_v2_error_reaches_the_guest_through_the_ged():
     assert "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 1" in log
     assert "{1}[Hardware Error]:   physical_address: 0x0000000050000000" in log
     # the guest acked: a second record can be written
-    assert vmm.read_guest_u64(vmm.hw_errors.read_ack_register_slot(1)) == 1
+    assert vmm.read_guest_u64(vmm.ghes.hw_errors.read_ack_register_slot(1)) == 1
     assert s.tasks["vm0:app"][1].alive
 
 

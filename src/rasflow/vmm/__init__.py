@@ -5,12 +5,12 @@ errors only through the signals the kernel delivers.
 - memslots: guest RAM is an anonymous mapping of this process (HVA), given to KVM;
 - the guest's ACPI tables: QEMU virt's HEST (SEA + GPIO GHESv2 sources) and the
   ``etc/hardware_errors`` blob, in guest RAM;
-- SIGBUS as ``kvm_arch_on_sigbus_vcpu``: AR on guest RAM -> a memory CPER through the
-  read-ack protocol + an SEA (FnV=1, DFSC 0x10) written into the vCPU's registers; a
-  record that cannot be written -> abort(); AO -> the page is only marked poisoned;
-  an address outside guest RAM -> "Hardware memory error!" and exit(1) for AR;
-- the vCPU thread's KVM_RUN loop and its exits (KVM_EXIT_ARM_SEA, the 2017 syndrome exit);
-- ``inject_ghes_v2_error``: QMP's ``inject-ghes-v2-error`` (any CPER, GPIO source).
+- the vCPU threads (accel/kvm: kvm_cpu_exec, the KVM_RUN loop), SIGBUS and SIG_IPI
+  (system/cpus.c: sigbus_handler, run_on_cpu), the early kill QEMU asks for itself;
+- target/arm/kvm.c in arm_kvm.py: kvm_arch_on_sigbus_vcpu, the SEA it injects, the
+  architecture's exits (KVM_EXIT_ARM_SEA, the 2017 syndrome exit);
+- hw/acpi/ghes.c in acpi_ghes.py (``vmm.ghes``): CPERs into ``etc/hardware_errors``, QMP's
+  ``inject-ghes-v2-error``, the GED event.
 """
 
 from __future__ import annotations
@@ -19,33 +19,17 @@ import functools
 
 from ..engine import Component
 from ..formats.acpi.qemu import qemu_hardware_errors, qemu_virt_hest
-from ..formats.arm.esr import encode_esr
-from ..formats.arm.kernel import ESR_ELx_EC_DABT_CUR, ESR_ELx_EC_DABT_LOW, ESR_ELx_FSC_EXTABT
 from ..formats.linux import kvm as uapi
 from ..formats.linux.errno import EINTR
-from ..formats.linux.kvm import KVM_GET_ONE_REG, KVM_SET_ONE_REG, ONE_REG_IDS
 from ..formats.linux.mm import PR_MCE_KILL, PR_MCE_KILL_EARLY, PR_MCE_KILL_SET
 from ..formats.linux.siginfo import BUS_MCEERR_AO, BUS_MCEERR_AR, SIGBUS, SIGUSR1
-from ..hw.arch import SPSR_ELH_MASKED, spsr_decode, vector_offset
 from ..policy import Policy, get_policy
-from .acpi_ghes import ACPI_HEST_SRC_ID_SYNC, AcpiGhesMixin
+from .acpi_ghes import AcpiGhes
+from .arm_kvm import kvm_arch_handle_exit, kvm_arch_on_sigbus_vcpu, set_vcpu_events
 
 SIGABRT = 6
 HVA_BASE = 0xFFFF_8000_0000  # where this model's VMM maps guest RAM
 TABLES_SIZE = 0x1_0000  # top 64 KiB of guest RAM: HEST + etc/hardware_errors
-SEA_FNV_ESR = {same_el: encode_esr(EC=ESR_ELx_EC_DABT_CUR if same_el else ESR_ELx_EC_DABT_LOW,
-                                   IL=1, FnV=1, DFSC=ESR_ELx_FSC_EXTABT) for same_el in (False, True)}
-"""syn_data_abort_no_iss(same_el, fnv=1, ea=0, cm=0, s1ptw=0, wnr=0, fsc=0x10), by same_el."""
-
-
-@functools.lru_cache(maxsize=64)
-def _sea_entry(pstate: int) -> tuple[int, int]:
-    """The ESR of the SEA and the offset of its vector from VBAR_EL1, for a vCPU in
-    ``pstate``: a pure function of it (arm_cpu_do_interrupt's choice of vector)."""
-    from_el, sp = (spsr_decode(pstate) or (1, 1))[:2]
-    return SEA_FNV_ESR[from_el == 1], vector_offset(1, from_el, sp, "sync")
-
-
 class CPUState:
     """One vCPU as the VMM holds it: its thread, its vCPU fd and its kvm_run page."""
 
@@ -70,7 +54,7 @@ def virt_acpi_build_hest(hw_errors_gpa: int) -> tuple[bytes, bytes, int]:
     return hest.encode(), blob, len(hest.sources)
 
 
-class Vmm(AcpiGhesMixin, Component):
+class Vmm(Component):
     """One VM's VMM process (``vmm:<name>`` in the trace)."""
 
     def __init__(self, host, name: str, *, ram_size: int, ipa_base: int = 0x4000_0000,
@@ -133,7 +117,7 @@ class Vmm(AcpiGhesMixin, Component):
         self.tables_gpa = self.ipa_base + self.ram_size - TABLES_SIZE
         self.hw_errors_gpa = self.tables_gpa + 0x1000
         hest, blob, sources = virt_acpi_build_hest(self.hw_errors_gpa)
-        self.hw_errors = qemu_hardware_errors(self.hw_errors_gpa, sources)
+        self.ghes = AcpiGhes(self, qemu_hardware_errors(self.hw_errors_gpa, sources))
         self.write_guest(self.tables_gpa, hest)
         self.write_guest(self.hw_errors_gpa, blob)
         self.trace("acpi_build", HEST=self.tables_gpa, hardware_errors=self.hw_errors_gpa,
@@ -208,14 +192,10 @@ class Vmm(AcpiGhesMixin, Component):
         reason = head.exit_reason
         self.trace("kvm_exit_to_vmm", reason=uapi.EXIT_REASONS.get(reason, reason),
                    **({"payload": payload.to_dict()} if payload is not None else {}))
-        if reason == uapi.KVM_EXIT_ARM_SEA:
-            self.on_arm_sea(cpu, payload)
-        elif reason == uapi.KVM_EXIT_EXCEPTION:
-            raw = uapi.KvmExitSError2017.decode(cpu.run, uapi.KVM_RUN_EXIT_OFFSET)
-            self.on_serror_exit_2017(cpu, raw)
-        elif reason == uapi.KVM_EXIT_SYSTEM_EVENT:
+        if reason == uapi.KVM_EXIT_SYSTEM_EVENT:
             self.stop("panic")
             raise VmmAbort
+        kvm_arch_handle_exit(self, cpu, reason, payload)
 
     def stop(self, state: str) -> None:
         self.state = state
@@ -260,8 +240,9 @@ class Vmm(AcpiGhesMixin, Component):
         """A virtual SError with a chosen syndrome (``None``: KVM chooses): KVM_SET_VCPU_EVENTS
         from the vCPU thread, as kvm_arch_put_registers() does."""
         cpu = self.cpus[vcpu]
-        self.run_on_cpu(cpu, lambda: self.set_vcpu_events(
-            cpu, serror_pending=1, serror_has_esr=int(esr is not None), serror_esr=esr or 0))
+        self.run_on_cpu(cpu, lambda: set_vcpu_events(
+            self, cpu, serror_pending=1, serror_has_esr=int(esr is not None),
+            serror_esr=esr or 0))
 
     # --- SIGBUS: kvm_arch_on_sigbus_vcpu ---------------------------------------------------
     def sigbus_handler(self, info, cpu: CPUState) -> None:
@@ -272,65 +253,16 @@ class Vmm(AcpiGhesMixin, Component):
             self.stop("stopped")
             return
         try:
-            self.kvm_arch_on_sigbus_vcpu(cpu, code, addr)
+            kvm_arch_on_sigbus_vcpu(self, cpu, code, addr)
         except VmmAbort:
             pass
 
-    def kvm_arch_on_sigbus_vcpu(self, cpu: CPUState, code: int, addr: int) -> None:
-        gpa = self.hva_to_gpa(addr) if addr else None
-        if gpa is not None:
-            if gpa & ~0xFFF not in self.hwpoison_pages:  # kvm_hwpoison_page_add(): once a page
-                self.hwpoison_pages.append(gpa & ~0xFFF)
-                self.trace("kvm_hwpoison_page_add", gpa=gpa & ~0xFFF, hva=addr)
-            if code == BUS_MCEERR_AR and self.policy.vmm_sigbus_ar == "record-inject":
-                if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, gpa):
-                    self.error_report("failed to record the error")
-                    self.abort()
-                self.kvm_inject_arm_sea(cpu)
-            return
-        if code == BUS_MCEERR_AO:
-            self.error_report(f"Hardware memory error at addr {addr:#x} for memory used by "
-                              "QEMU itself instead of guest system!")
-            return
-        self.error_report("Hardware memory error!")
-        self.abort(1)
+    def kvm_hwpoison_page_add(self, gpa: int, hva: int) -> None:
+        """accel/kvm kvm_hwpoison_page_add(): remember a poisoned page, once."""
+        if gpa not in self.hwpoison_pages:
+            self.hwpoison_pages.append(gpa)
+            self.trace("kvm_hwpoison_page_add", gpa=gpa, hva=hva)
 
-    def kvm_inject_arm_sea(self, cpu: CPUState) -> None:
-        """target/arm/kvm.c kvm_inject_arm_sea(): the exception is built in user space
-        (arm_cpu_do_interrupt) and written back with KVM_SET_ONE_REG."""
-        pc, pstate, vbar = (self.get_one_reg(cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1"))
-        esr, offset = _sea_entry(pstate)
-        for reg, value in (("ESR_EL1", esr), ("ELR_EL1", pc), ("SPSR_EL1", pstate),
-                           ("PSTATE", SPSR_ELH_MASKED[1]), ("PC", vbar + offset)):
-            self.set_one_reg(cpu, reg, value)
-
-    def get_one_reg(self, cpu: CPUState, reg: str) -> int:
-        ret = self.host.sys_ioctl(cpu.task, cpu.fd, KVM_GET_ONE_REG, (ONE_REG_IDS[reg], 0))
-        return ret[1] if type(ret) is tuple else 0
-
-    def set_one_reg(self, cpu: CPUState, reg: str, value: int) -> int:
-        return self.host.sys_ioctl(cpu.task, cpu.fd, KVM_SET_ONE_REG, (ONE_REG_IDS[reg], value))
-
-    # --- exits of the other designs -------------------------------------------------------
-    def on_arm_sea(self, cpu: CPUState, sea) -> None:
-        """KVM_EXIT_ARM_SEA: record a CPER at gpa (when valid) and inject ext_dabt."""
-        if sea.gpa_valid:
-            if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, sea.gpa):
-                self.error_report("failed to record the error")
-                self.abort()
-        self.set_vcpu_events(cpu, ext_dabt_pending=1)
-
-    def on_serror_exit_2017(self, cpu: CPUState, exit_) -> None:
-        """The 2017 design: a guest CPER at the exit's address and a virtual SError with the
-        syndrome KVM chose (its ISS)."""
-        if self.acpi_ghes_memory_errors(ACPI_HEST_SRC_ID_SYNC, exit_.address):
-            self.error_report("failed to record the error")
-            self.abort()
-        self.set_vcpu_events(cpu, serror_pending=1, serror_has_esr=1,
-                             serror_esr=exit_.syndrome_info & uapi.ESR_ELX_ISS_MASK)
-
-    def set_vcpu_events(self, cpu: CPUState, **fields) -> int:
-        """KVM_SET_VCPU_EVENTS with the given members (the rest zero)."""
-        ev = uapi.KvmVcpuEvents(**{"serror_pending": 0, "serror_has_esr": 0, "ext_dabt_pending": 0,
-                                   "pad": bytes(5), "serror_esr": 0, "reserved": bytes(48), **fields})
-        return self.ioctl(cpu.fd, uapi.KVM_SET_VCPU_EVENTS, ev.encode(), task=cpu.task)
+    def inject_ghes_v2_error(self, cper_b64: str) -> dict:
+        """QMP ``inject-ghes-v2-error`` (hw/acpi/ghes_cper.c)."""
+        return self.ghes.inject_ghes_v2_error(cper_b64)
