@@ -17,7 +17,11 @@ class El3Policy:
       plat_default_ea_handler) or ``"report"`` (a CPER from the syndrome alone, delegated).
     - ``inject_target``: the EL a delegated abort is injected at: ``"architecture"`` (where
       it would have been taken with SCR_EL3.EA=0: TEA/TGE/AMO) or ``"tf-a"`` (the narrower
-      rule TF-A's inject_sync_ea64 codes: EL2 only from EL0 with TEA and TGE, or from EL2).
+      rule TF-A codes in target_el_sync_ea(), bl31/bl31_traps.c: EL2 only from EL0 with TEA
+      and TGE, or from EL2 -- a guest's SEA goes to the guest's EL1, KVM never sees it).
+      That injection came with commit 0c3709a89 ("feat(el3-runtime): implement synchronous
+      EA injection", Oct 2025), after v2.15.0; released TF-A returns with el3_exit after
+      plat_ea_handler and leaves the OS to the platform's SDEI event.
     - ``*_notify``: GHESv2 notification types to record each class of error in, in order
       of preference (the first one the HEST has wins): synchronous aborts, SErrors,
       errors signalled by a RAS interrupt (patrol scrub, deferred) and corrected errors.
