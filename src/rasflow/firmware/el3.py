@@ -9,8 +9,8 @@ exception taken to EL3, and it dispatches as ``bl31/aarch64/runtime_exceptions.S
   :meth:`ras_ea_handler` (probe the error records, build the CPER, write the GHESv2 block,
   notify), then :meth:`inject_sync_ea64` delegates the abort to the EL that owns it;
 - a lower-EL SError → :meth:`handler_lower_el_async_ea`: AET=UC → panic; else
-  ``ea_proceed(ERROR_EA_ASYNC)`` and :meth:`inject_serror` (TF-A has no SError injection;
-  this does for an SError what inject_sync_ea64 does for an abort);
+  ``ea_proceed(ERROR_EA_ASYNC)``, then el3_exit, as TF-A does; :meth:`inject_serror` (TF-A
+  has no SError injection) is the reflection platform option of the RAS PRD's flows;
 - a FIQ (Group 0 RAS interrupt, SCR_EL3.FIQ=1) → :meth:`ras_interrupt_handler` (patrol
   scrub, corrected-error counter overflow);
 - an SMC → :meth:`smc_handler` (SDEI completion; anything else returns SMC_UNK).
@@ -144,8 +144,11 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         self.inject_sync_ea64(pe)
 
     def handler_lower_el_async_ea(self, pe, exc) -> None:
-        """A lower-EL SError: AET=UC (DFSC 0x11) → panic; else handle, then fake an SError
-        entry at the EL that owns it (per ``policy.delegate_serror``) or return."""
+        """A lower-EL SError: AET=UC (DFSC 0x11) → panic; else handle, then return (TF-A:
+        el3_exit) or fake an SError entry at the EL that owns it (``policy.delegate_serror``).
+        The UC test is TF-A v2.14's (ea_delegate.S delegate_async_ea: skipped for an
+        IMPLEMENTATION DEFINED syndrome, IDS=1); v2.15.0's C port (common/runtime_svc.c)
+        inverts it and tests AET only when IDS=1."""
         f = _esr(exc.esr).fields
         if f.get("DFSC") == k.ESR_ELx_FSC_SERROR and f.get("AET") == AET_UC:
             self.plat_handle_uncontainable_ea(pe, exc.esr, reason=tr.ERROR_EA_ASYNC)
