@@ -212,7 +212,7 @@ def test_real_qemu_handshake_and_inject_reply():
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [QEMU, "-machine", "virt", "-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off", "-S",
-         "-nographic", "-display", "none"],
+         "-nographic", "-display", "none", "-nic", "none"],  # no NIC: no option ROM needed
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
