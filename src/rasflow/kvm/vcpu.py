@@ -103,16 +103,24 @@ class KvmVcpu:
     def guest_enter_aborted(self, pe) -> None:
         """__guest_enter reads ISR_EL1 after saving the host; an interrupt (or SError)
         already pending makes it return ARM_EXCEPTION_IRQ without entering the guest, so the
-        host takes it first (arch/arm64/kvm/hyp/entry.S)."""
+        host takes it first (arch/arm64/kvm/hyp/entry.S). The fault info stays as last
+        saved."""
+        f = self.fault or {"esr_el2": 0, "far_el2": 0, "hpfar_el2": 0}
+        self._to_host(pe, ARM_EXCEPTION_IRQ, f["esr_el2"], f["far_el2"], f["hpfar_el2"],
+                      guest_enter="ISR_EL1")
+
+    def _to_host(self, pe, code: int, esr: int, far: int, hpfar: int, **fields) -> None:
+        """The host again (HCR_EL2, its EL2 vectors, no kick), and the exit code to the run
+        loop, traced as kvm_exit."""
         pe.regs["HCR_EL2"] = self._host_hcr
-        pe.handlers[2] = self._host_el2
+        pe.handlers[2] = self._host_el2  # pe.install(2, ...), inline
         self.task.kick = None
-        self.exit_code = ARM_EXCEPTION_IRQ
-        f = self.fault or {"esr_el2": 0, "far_el2": 0, "hpfar_el2": 0}  # as last saved
-        self.trace("kvm_exit", exit_code=EXIT_CODES[ARM_EXCEPTION_IRQ], esr=f["esr_el2"],
-                   esr_ec=ak.esr_get_class_string(f["esr_el2"]), far=f["far_el2"],
-                   hpfar=f["hpfar_el2"], pc=self.pc, guest_enter="ISR_EL1")
-        self.exit_event.succeed(ARM_EXCEPTION_IRQ)
+        self.exit_code = code
+        self.trace("kvm_exit", exit_code=EXIT_CODES[code & 3], esr=esr,
+                   esr_ec=ak.esr_get_class_string(esr), far=far, hpfar=hpfar, pc=self.pc,
+                   **fields)
+        if self.exit_event is not None and not self.exit_event.triggered:
+            self.exit_event.succeed(code)
 
     def on_exception(self, pe, exc) -> None:
         """__kvm_hyp_vector -> __guest_exit: save the guest, restore the host, exit code.
@@ -141,14 +149,7 @@ class KvmVcpu:
         if self.hcr_el2 & HCR_VI and not guest_hcr & HCR_VI:  # the vIRQ was taken
             self.hcr_el2 &= ~HCR_VI
             self.pending_virq.pop(0)
-        regs["HCR_EL2"] = self._host_hcr
-        pe.handlers[2] = self._host_el2  # pe.install(2, ...), inline
-        self.task.kick = None
-        self.exit_code = code
-        self.trace("kvm_exit", exit_code=EXIT_CODES[code & 3], esr=esr,
-                   esr_ec=ak.esr_get_class_string(esr), far=far, hpfar=hpfar, pc=self.pc)
-        if self.exit_event is not None and not self.exit_event.triggered:
-            self.exit_event.succeed(code)
+        self._to_host(pe, code, esr, far, hpfar)
 
     def kvm_vcpu_kick(self) -> None:
         """A signal for the vCPU thread while in guest mode: an IPI makes the guest exit."""

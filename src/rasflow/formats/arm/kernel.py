@@ -128,6 +128,7 @@ ESR_ELx_FSC_ADDRSZ = 0x00
 ESR_ELx_FSC_FAULT_nL = 0x2C
 
 DISR_EL1_IDS = 1 << 24
+DISR_EL1_A = 1 << 31  # an ESB deferred an SError (what __guest_exit tests as non-zero)
 DISR_EL1_ESR_MASK = ESR_ELx_AET | ESR_ELx_EA | ESR_ELx_FSC
 
 ESR_ELx_SYS64_ISS_DIR_MASK = 0x1

@@ -35,10 +35,10 @@ from ...formats.linux.kvm import (
     DELEGATED_EA_HVC_VSERROR,
 )
 from ...formats.linux.siginfo import BUS_OBJERR, SIGBUS
+from ...hw.arch import GROUP_LOWER64, spsr_decode
 from ..task import SigInfo, force_sig_info
 
-DISR_EL1_A = 1 << 31
-_LOWER_EL_VECTORS = range(0x400, 0x800)
+_LOWER_EL_VECTORS = range(GROUP_LOWER64, GROUP_LOWER64 + 0x400)  # AArch64 and AArch32 groups
 _CONTAINABLE = (ak.ESR_ELx_AET_UER, ak.ESR_ELx_AET_UEO)
 _SEA_ECS = (ak.ESR_ELx_EC_DABT_LOW, ak.ESR_ELx_EC_IABT_LOW)
 
@@ -86,7 +86,7 @@ class RasAgent:
         k.this_cpu = k.cpu_id(pe)
         regs = pe.regs
         esr, elr, spsr = regs["ESR_EL1"], regs["ELR_EL1"], regs["SPSR_EL1"]
-        spsr_el = (spsr >> 2) & 3
+        spsr_el = (spsr_decode(spsr) or (1,))[0]
         verdict = triage(esr, elr, spsr_el, regs["VBAR_EL1"])
         k.trace("ras_agent_triage", cpu=pe.index, esr=esr, elr=elr, from_el=spsr_el,
                 verdict=verdict)
@@ -101,7 +101,7 @@ class RasAgent:
         k = self.kernel
         pe.esb()
         disr = pe.read_sysreg("DISR_EL1")
-        if not disr & DISR_EL1_A:
+        if not disr & ak.DISR_EL1_A:
             return
         pe.write_sysreg("DISR_EL1", 0)
         task = k.current_task(k.cpu_id(pe))
