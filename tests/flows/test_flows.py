@@ -105,7 +105,8 @@ def test_kvm_serror_exit_from_guest_user_space_exits_with_a_recoverable_syndrome
     """...while one taken from the guest's EL0 exits to user space with the syndrome KVM
     chose (UER | DFSC 0x11, not the raw ESR_EL2) and an address from FAR/HPFAR, which an
     SError does not write: QEMU records a CPER at a stale address and injects the vSError;
-    the Linux guest's do_serror calls UER fatal and panics."""
+    the Linux guest's do_serror calls UER fatal and panics. The syndrome KVM chose has the
+    raw one's ISS, so the guest's ESR_EL1 is ESR_EL2's value: reported, by value."""
     text = (files("rasflow.scenario.builtin") / "guest-serror-esb.toml").read_text()
     r = run(parse_scenario(text.replace('["svc", 0],', ""), "no-svc.toml"), policy="kvm-serror-exit")
     o = r.outcome.to_dict()
@@ -118,7 +119,8 @@ def test_kvm_serror_exit_from_guest_user_space_exits_with_a_recoverable_syndrome
     device_pa = events(r, "device_error")[0].fields["pa"]
     recorded = addresses(o["cper"]["vmm:vm0"])
     assert recorded and device_pa not in recorded  # FAR/HPFAR are not written by an SError
-    assert o["exposed"] == [] and o["vms"]["vm0"] == "panic"
+    assert o["exposed"] == [{"what": "ESR_EL2", "to": "guest:vm0", "where": "ESR_EL1"}]
+    assert o["vms"]["vm0"] == "panic"
 
 
 @pytest.mark.parametrize("iss, el, how", [
@@ -132,9 +134,7 @@ def test_kvm_serror_exit_classification(iss, el, how):
     assert sei_2017_class(0x2F << 26 | 1 << 25 | iss, 0 if el == 0 else 0x3C5) == how
 
 
-def test_kvm_serror_exit_does_not_serve_non_vm_processes():
-    from rasflow.policy import POLICIES
-    assert not POLICIES["kvm-serror-exit"].serves_non_vm and POLICIES["upstream"].serves_non_vm
+def test_kvm_serror_exit_leaves_host_processes_the_upstream_path():
     r = flow("host-process-ue", "kvm-serror-exit")  # no VM: the host path is the upstream one
     assert r.outcome.processes["host:db"] == "killed"
 
@@ -152,7 +152,9 @@ def test_sea_to_user_exit_with_masked_esr_and_ext_dabt_injection():
     assert ioctl.fields["arg"]["ext_dabt_pending"] == 1 and ioctl.fields["ret"] == 0
     assert addresses(o["cper"]["vm0"]) == [sea.gpa]
     assert o["processes"]["vm0:app"] == "killed" and o["vms"]["vm0"] == "running"
-    assert o["exposed"] == []
+    assert o["exposed"] == [  # the ABI hands the VMM the masked ESR_EL2 and FAR_EL2 (gva)
+        {"what": "ESR_EL2", "to": "vmm:vm0", "where": "kvm_run (KVM_EXIT_ARM_SEA)"},
+        {"what": "FAR_EL2", "to": "vmm:vm0", "where": "kvm_run (KVM_EXIT_ARM_SEA)"}]
 
 
 def test_delegated_agent_gets_the_syndrome_and_kills_the_process():

@@ -16,7 +16,9 @@ def parser() -> argparse.ArgumentParser:
         prog="rasflow compare",
         description="Run scenarios under several policies and compare the verdicts "
         "(host alive, VM alive, right process killed, guest address right, raw host data "
-        "exposed, non-VM processes served, time to containment).")
+        "exposed, non-VM processes served, time to containment and where it went per "
+        "layer), every one computed from the runs: the non-VM row from a twin run in which "
+        "the same fault hits a plain host process).")
     p.add_argument("scenarios", nargs="+", help="FILE.toml or built-in NAME")
     p.add_argument("--policy", default="upstream,kvm-serror-exit,sea-to-user,delegated",
                    help="comma-separated policies (default: all four)")
@@ -30,17 +32,16 @@ def parser() -> argparse.ArgumentParser:
 def _compare_one(sc, policies: list[str], runs: list, progress, todo) -> dict | str:
     """One scenario under each policy: its column per policy (or an error line)."""
     from ..report import ReportRun
-    from ..scenario.compare import compare_verdicts
-    from ..scenario.runner import run
+    from ..scenario.compare import compare_runs, compare_verdicts
 
     columns = {}
     for pol in policies:
         progress.update(todo, description=f"{sc.name} · {pol}")
         try:
-            r = run(sc, policy=pol)
+            r, twin = compare_runs(sc, pol)
         except (ValueError, RuntimeError) as e:
             return f"{sc.source or sc.name} under {pol}: {e}"
-        columns[pol] = compare_verdicts(r)
+        columns[pol] = compare_verdicts(r, twin)
         runs.append(ReportRun(f"{sc.name} · {pol}", pol, r.events, r.outcome.to_dict(), r.verdicts))
         progress.advance(todo)
     return columns

@@ -7,10 +7,11 @@ import gc
 import heapq
 import itertools
 import random
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from heapq import heappush
 from typing import Any
 
+from .costs import typical
 from .trace import Trace
 
 NORMAL = 1
@@ -160,14 +161,39 @@ def one_collection_per_run() -> Iterator[Callable[[], None]]:
 
 
 class Engine:
-    """Simulated time in integer nanoseconds, deterministic tie-breaking, one trace."""
+    """Simulated time in integer nanoseconds, deterministic tie-breaking, one trace, and
+    the cost model: ``costs`` (step -> ns; the typical figures unless given) and ``spent``,
+    the ledger of every costed step, (time it ended, ns, step, component)."""
 
-    def __init__(self, seed: int = 0, *, trace: Trace | None = None):
+    def __init__(self, seed: int = 0, *, trace: Trace | None = None,
+                 costs: Mapping[str, int] | None = None):
         self.now = 0
         self.seed = seed
         self.trace = trace if trace is not None else Trace()
+        self.costs = costs if costs is not None else typical()
+        self.spent: list[tuple[int, int, str, str]] = []
         self._queue: list[tuple[int, int, int, Callable[[], None]]] = []
         self._seq = itertools.count()
+
+    def spend(self, step: str, component: str) -> None:
+        """``component`` does ``step`` now, which takes the step's cost. The cost moves the
+        clock the trace is stamped with (``Trace.busy``), never the order of events: which
+        steps run, and in what order, is the scenario's alone; how long they take is the
+        cost model's. The model runs one step at a time, so work on different PEs adds up
+        as if it were serial (a few microseconds at most in one error's flow)."""
+        ns = self.costs[step]
+        trace = self.trace
+        trace.busy += ns
+        self.spent.append((self.now + trace.busy, ns, step, component))
+
+    def wait(self, step: str, component: str) -> int:
+        """For a step that others may overtake (the world switch into a guest: a signal or an
+        interrupt that arrives meanwhile is seen first): its cost in ns, for the caller's
+        process to ``yield``, on the ledger as ``spend`` puts it. Unlike ``spend``, this
+        moves engine time, so a sampled figure can change what comes first."""
+        ns = self.costs[step]
+        self.spent.append((self.now + ns + self.trace.busy, ns, step, component))
+        return ns
 
     def _push(self, delay: int, fn: Callable[[], None], priority: int = NORMAL) -> None:
         heappush(self._queue, (self.now + delay, priority, next(self._seq), fn))
@@ -239,6 +265,10 @@ class Component:
     @property
     def now(self) -> int:
         return self.engine.now
+
+    def spend(self, step: str) -> None:
+        """This component does ``step``: its cost in the cost model passes (Engine.spend)."""
+        self.engine.spend(step, self.name)
 
     def trace(self, kind: str, **fields: Any) -> None:
         """One trace event per crossing, named as the kernel/firmware function or tracepoint."""

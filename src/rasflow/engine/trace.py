@@ -37,11 +37,13 @@ class Trace:
         self.sink = sink
         self.keep = keep
         self.count = 0
+        self.busy = 0  # ns of costed work done so far (Engine.spend): added to every stamp
 
     def emit(self, time: int, component: str, name: str, fields: dict[str, Any]) -> None:
+        """One event at engine time ``time``; it is stamped ``time`` + the work done so far."""
         self.count += 1
         if self.keep or self.sink is not None:
-            event = _new_event(TraceEvent, (time, component, name, fields))  # TraceEvent(...)
+            event = _new_event(TraceEvent, (time + self.busy, component, name, fields))
             if self.keep:
                 self.events.append(event)
             if self.sink is not None:

@@ -107,7 +107,9 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
 
     # --- the vectors ------------------------------------------------------------------
     def on_exception(self, pe, exc) -> None:
-        """runtime_exceptions.S: dispatch by exception type and syndrome."""
+        """runtime_exceptions.S: dispatch by exception type and syndrome (the entry's
+        context save is costed as ``el3_entry``; each ERET out, ``el3_exit``)."""
+        self.spend("el3_entry")
         if exc.kind == "serror":
             if exc.from_el < 3:
                 self.handler_lower_el_async_ea(pe, exc)
@@ -163,6 +165,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         if mode == "always" or (mode == "uncorrected" and not corrected):
             self.inject_serror(pe)
         else:
+            self.spend("el3_exit")
             pe.eret()
 
     def plat_handle_el3_ea(self, pe, exc) -> None:
@@ -266,6 +269,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         fields["elr"], fields["spsr"], fields["vector"] = elr3, spsr3, offset
         engine = self.engine
         engine.trace.emit(engine.now, self.name, name, fields)
+        self.spend("el3_exit")
         pe.eret()
 
     def inject_sync_ea64(self, pe) -> None:
@@ -304,4 +308,5 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         imm = _esr(exc.esr).fields.get("imm16", 0)
         if not self.sdei_complete(pe, imm):
             self.trace("smc_unknown", cpu=pe.index, imm=imm, result=SMC_UNK)
+        self.spend("el3_exit")
         pe.eret()

@@ -164,6 +164,7 @@ class GhesWriter(Component):
         memory.write(block_pa, data)
         self.written += 1
         engine = self.engine
+        engine.spend("cper_write", self.name)
         engine.trace.emit(engine.now, self.name, "ghes_record_cper_errors", {
             "result": "written", "source_id": t.source_id, "notify": t.notify, "block": block_pa,
             "length": len(data), "read_ack": ack, "queued": queued,

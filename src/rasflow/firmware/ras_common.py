@@ -54,6 +54,7 @@ class RasMixin:
             name, kinds = node.name, node.record_kinds
             node_index = self.mc_index.get(name, 0)
             for n in valid:  # FR, CTLR, STATUS, ADDR, MISC0 of record n
+                self.spend("ras_record_read")
                 out.append(_new_record(tr.ErrRecordState,
                                        (name, kinds[n], n, node_index, *node.read_record(n))))
         if nodes is None and pe.node is not None:
@@ -73,6 +74,7 @@ class RasMixin:
             if n >= num:
                 continue
             pe.write_sysreg("ERRSELR_EL1", _errselr(n))
+            self.spend("ras_record_read")
             status = pe.read_sysreg("ERXSTATUS_EL1")
             if not tr.status_fields(status)["V"]:
                 continue
@@ -191,6 +193,7 @@ class RasMixin:
             for rec in records:
                 self._arm_ce_threshold(self.nodes[rec.node], rec.index)
         if not self.machine.halted and pe.pstate.el == 3:
+            self.spend("el3_exit")
             pe.eret()
 
     def _ras_node(self, pe, intid: int):

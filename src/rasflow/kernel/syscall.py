@@ -68,6 +68,7 @@ class Syscalls:
         f = task.files.get(fd)
         if f is None:
             return -EBADF
+        self.spend("ioctl")
         ret = f.private.ioctl(task, cmd, arg)
         if type(ret) is GeneratorType:  # a blocking ioctl (KVM_RUN)
             return self.engine.process(self._blocking_syscall(task, ret), name=f"{self.name}:ioctl")

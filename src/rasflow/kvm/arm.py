@@ -11,7 +11,7 @@ from ..formats.linux.kvm import IOCTLS, KVM_GET_ONE_REG, KVM_RUN, KVM_SET_ONE_RE
 from .guest import kvm_arm_one_reg, kvm_arm_vcpu_get_events, kvm_arm_vcpu_set_events
 from .handle_exit import handle_exit
 from .mmu import Memslot, Stage2
-from .vcpu import GUEST_ENTRY_NS, KvmVcpu
+from .vcpu import KvmVcpu
 from .view import VmView
 
 CAPS = {uapi.KVM_CAP_VCPU_EVENTS: 1, uapi.KVM_CAP_ARM_INJECT_EXT_DABT: 1,
@@ -186,7 +186,7 @@ def kvm_arch_vcpu_ioctl_run(vcpu: KvmVcpu):
             return -EINTR
         if vcpu.vm.halted or host.machine.halted:
             return -EINTR
-        yield GUEST_ENTRY_NS
+        yield vcpu.kvm.engine.wait("world_switch", vcpu.kvm.name)  # __guest_enter
         if task.pending or vcpu.vm.halted or host.machine.halted:
             continue
         vcpu.exit_event = Event(vcpu.kvm.engine)

@@ -39,7 +39,7 @@ def delegate(vcpu: KvmVcpu, esr: int, kind: str) -> None:
     s.update(ELR_EL1=vcpu.pc, SPSR_EL1=vcpu.pstate)
     vcpu.pc, vcpu.pstate = vcpu.agent_entry, SPSR_ELH_MASKED[1]
     vcpu.trace("kvm_delegate", esr_el2=esr, elr_el2=vcpu.stash[0], spsr_el2=vcpu.stash[1],
-               esr_el1=s["ESR_EL1"], agent=vcpu.agent_entry)
+               esr_el1=s["ESR_EL1"], far_el1=s["FAR_EL1"], agent=vcpu.agent_entry)
 
 
 def handle_hvc(vcpu: KvmVcpu, imm: int) -> bool:

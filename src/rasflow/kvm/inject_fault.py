@@ -28,6 +28,7 @@ def inject_abt64(vcpu: KvmVcpu, addr: int, *, is_iabt: bool = False,
     """An External abort for the guest's EL1: ESR_EL1/FAR_EL1, then enter_exception64
     (ELR_EL1, SPSR_EL1, PSTATE = EL1h masked, PC = VBAR_EL1 + offset)."""
     from_el, sp = (spsr_decode(vcpu.pstate) or (1, 1))[:2]
+    built = esr is None  # KVM's own syndrome (not the caller's)
     if esr is None:  # EC IABT_LOW/CUR, or-ed with DABT_LOW for a data abort, as KVM does
         ec = ak.ESR_ELx_EC_IABT_LOW if from_el == 0 else ak.ESR_ELx_EC_IABT_CUR
         if not is_iabt:
@@ -36,7 +37,7 @@ def inject_abt64(vcpu: KvmVcpu, addr: int, *, is_iabt: bool = False,
     vcpu.sysregs.update(ESR_EL1=esr, FAR_EL1=addr, ELR_EL1=vcpu.pc, SPSR_EL1=vcpu.pstate)
     vcpu.pc = vcpu.sysregs["VBAR_EL1"] + vector_offset(1, from_el, sp, "sync")
     vcpu.pstate = SPSR_ELH_MASKED[1]
-    vcpu.trace("kvm_inject_abt", esr_el1=esr, far_el1=addr, vector=vcpu.pc)
+    vcpu.trace("kvm_inject_abt", esr_el1=esr, far_el1=addr, vector=vcpu.pc, built=built)
 
 
 def kvm_inject_sea_dabt(vcpu: KvmVcpu) -> None:

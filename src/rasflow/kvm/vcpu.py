@@ -20,7 +20,6 @@ HCR_VI = HCR_EL2.encode(VI=1)
 EL1_SYSREGS = ("ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1", "VBAR_EL1")
 _el1_sysregs_of = itemgetter(*EL1_SYSREGS)  # their values in a PE's registers, in that order
 IPI_RESCHEDULE = 0  # an SGI
-GUEST_ENTRY_NS = 500  # from KVM_RUN (or a handled exit) to the guest running again
 
 
 def hcr_guest_flags(ras: bool) -> int:
@@ -63,6 +62,7 @@ class KvmVcpu:
 
     def set_exit(self, reason: int, payload: bytes = b"") -> None:
         """kvm_run.exit_reason (the rest of its head as it is) and the exit's payload."""
+        self.kvm.spend("kvm_exit_to_user")
         run = self.run
         uapi.kvm_run_set_exit_reason(run, reason)
         run[KVM_RUN_EXIT_OFFSET:KVM_RUN_EXIT_OFFSET + 64] = payload.ljust(64, b"\0")
@@ -111,7 +111,9 @@ class KvmVcpu:
 
     def _to_host(self, pe, code: int, esr: int, far: int, hpfar: int, **fields) -> None:
         """The host again (HCR_EL2, its EL2 vectors, no kick), and the exit code to the run
-        loop, traced as kvm_exit."""
+        loop, traced as kvm_exit. The switch back costs ``world_switch`` (the way in is the
+        run loop's wait before kvm_vcpu_run)."""
+        self.kvm.spend("world_switch")
         pe.regs["HCR_EL2"] = self._host_hcr
         pe.handlers[2] = self._host_el2  # pe.install(2, ...), inline
         self.task.kick = None

@@ -37,18 +37,17 @@ class Policy:
     vm_cap: int | None  # the VM capability the VMM enables (KVM_ENABLE_CAP), if any
     vmm_sigbus_ar: str  # "record-inject" (QEMU's kvm_arch_on_sigbus_vcpu) | "poison-only"
     guest_agent: bool = False  # the guest OS has the PRD's delegated error recovery agent
-    serves_non_vm: bool = True  # the mechanism also contains errors of non-VM processes
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
     Policy("upstream", "Linux >= 4.19 + QEMU: host APEI, SIGBUS to the VMM, guest CPER + SEA",
            None, "record-inject"),
     Policy("kvm-serror-exit", "2017 proposal: KVM classifies a guest SError, then exits with a syndrome for the VMM's vSError, or ends the guest",
-           KVM_CAP_ARM_SERROR_EXIT_2017, "record-inject", serves_non_vm=False),
+           KVM_CAP_ARM_SERROR_EXIT_2017, "record-inject"),
     Policy("sea-to-user", "KVM_EXIT_ARM_SEA for SEAs host APEI cannot claim; VMM injects ext_dabt",
            KVM_CAP_ARM_SEA_TO_USER, "record-inject"),
     Policy("delegated", "hypervisor-delegated: the guest's recovery agent gets the syndrome, asks for a vSError by HVC",
-           KVM_CAP_ARM_DELEGATED_EA, "poison-only", guest_agent=True, serves_non_vm=False),
+           KVM_CAP_ARM_DELEGATED_EA, "poison-only", guest_agent=True),
 )}
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.costs import LAYERS, layer_of
 from ..formats import cper
 from ..formats.errors import FormatError
-from ..formats.linux.kvm import KvmExitSError2017
 from ..formats.linux.siginfo import BUS_CODES, SI_CODES, SIGNALS, SIGUSR1
-
-TERMINAL = frozenset({"do_exit", "vm_state", "guest_halt"})  # a host panic contains nothing
+from .exposure import exposures
 
 
 @dataclass
@@ -26,6 +25,8 @@ class Outcome:
     exposed: list[dict[str, str]]
     containment_ns: int | None
     trace_events: int
+    containment: str = "not contained"  # or "contained", "host panic", "guest panic", "VMM abort"
+    breakdown: dict[str, int] = field(default_factory=dict)  # ns per layer, and "waiting"
     dmesg: dict[str, list[str]] = field(default_factory=dict)
     vmm_log: dict[str, list[str]] = field(default_factory=dict)
     verdicts: list[tuple[str, Any, Any, bool]] = field(default_factory=list, repr=False)
@@ -40,6 +41,7 @@ class Outcome:
         return {"host": self.host, "vms": dict(self.vms), "processes": dict(self.processes),
                 "signals": list(self.signals), "cper": self.cper, "pages": self.pages,
                 "exposed": list(self.exposed), "containment_ns": self.containment_ns,
+                "containment": self.containment, "breakdown": dict(self.breakdown),
                 "trace_events": self.trace_events, "dmesg": self.dmesg, "vmm_log": self.vmm_log}
 
 
@@ -67,8 +69,75 @@ def record_addresses(record: dict) -> set[int]:
     return out
 
 
-def outcome_of(system) -> Outcome:
-    """The outcome of a finished :class:`~rasflow.scenario.system.System` run."""
+def victims_of(sc) -> tuple[str, ...]:
+    """The processes the error hurts: those ``[expect]`` says end killed, else every fault's
+    target process (``VM:PROC``, ``host:PROC``, ``vmm:VM``); a fault on a PA, an IPA or a
+    kernel page has none."""
+    if sc.expect is not None and sc.expect.processes:
+        hurt = tuple(p for p, state in sc.expect.processes.items() if state == "killed")
+        if hurt:
+            return hurt
+    out: dict[str, None] = {}
+    for f in sc.faults:
+        t = f.target
+        if t.kind == "proc":
+            out[f"{t.kernel}:{t.process}"] = None
+        elif t.kind == "vmm":
+            out[f"vmm:{t.kernel}"] = None
+    return tuple(out)
+
+
+LOGGED = frozenset({"ghes_do_proc", "mc_event", "memory_failure_event"})
+
+
+def _containment(system, events, names, victims: tuple[str, ...], vms: dict[str, str]):
+    """(result, ns, per-layer breakdown): from the first detection or consumption of the
+    error (its RAS record, else its injection) to the moment the last hurt process is
+    signalled or killed, or, when no process is hurt, the error is first logged. A host
+    panic, a guest panic and a VMM that ended without being the victim are results of their
+    own, never "contained"."""
+    t0 = next((e.time for e in events if e.name == "ras_record"), None)
+    if t0 is None:
+        t0 = next((e.time for e in events if e.name in ("inject", "fault")), None)
+    if system.machine.halted:
+        return "host panic", None, {}
+    if any(state == "panic" for state in vms.values()):
+        return "guest panic", None, {}
+    if any(state != "running" and f"vmm:{vm}" not in victims for vm, state in vms.items()):
+        return "VMM abort", None, {}
+    if t0 is None:
+        return "not contained", None, {}
+    reached: dict[str, int] = {}
+    logged = None
+    for ev in events:
+        if ev.time < t0:
+            continue
+        name, f = ev.name, ev.fields
+        if name == "signal_generate" and f["sig"] != SIGUSR1 or name == "do_exit":
+            who = names.get((ev.component, f["pid"]))
+            if who in victims and who not in reached:
+                reached[who] = ev.time
+        elif logged is None and name in LOGGED:
+            logged = ev.time
+    if victims:
+        if len(reached) < len(victims):
+            return "not contained", None, {}
+        t_end = max(reached.values())
+    elif logged is None:
+        return "not contained", None, {}
+    else:
+        t_end = logged
+    layers = dict.fromkeys(LAYERS, 0)
+    for t, ns, _, component in system.engine.spent:
+        if t0 < t <= t_end:
+            layers[layer_of(component)] += ns
+    layers["waiting"] = t_end - t0 - sum(layers.values())
+    return "contained", t_end - t0, layers
+
+
+def outcome_of(system, victims: tuple[str, ...] = ()) -> Outcome:
+    """The outcome of a finished :class:`~rasflow.scenario.system.System` run;
+    ``victims``: the processes the error hurts (:func:`victims_of`)."""
     events = system.engine.trace.events
     names = {(k.name, t.pid): pid for pid, (k, t) in system.tasks.items()}
     for vm, vmm in system.vmms.items():
@@ -88,14 +157,9 @@ def outcome_of(system) -> Outcome:
     signals, cper_logs, pages = [], {"host": []}, {"host": []}
     for vm in system.vmms:
         cper_logs[vm], pages[vm] = [], []
-    t0, t_end, t_mf = None, None, None
-    exposed: list[dict[str, str]] = []
-    exits: list[int] = []
     for ev in events:
         name, f = ev.name, ev.fields
-        if name == "inject" or (name == "fault" and t0 is None):
-            t0 = ev.time if t0 is None else t0
-        elif name == "signal_generate" and f["sig"] != SIGUSR1:
+        if name == "signal_generate" and f["sig"] != SIGUSR1:
             kernel = _kernel_of(ev.component)
             code = f["code"]
             signals.append({"target": names.get((ev.component, f["pid"]), f"{kernel}:{f['comm']}"),
@@ -109,33 +173,12 @@ def outcome_of(system) -> Outcome:
         elif name == "memory_failure_event":
             pages.setdefault(_kernel_of(ev.component), []).append(
                 {"pfn": f["pfn"], "type": f["type"], "result": f["result"]})
-            t_mf = ev.time
-        elif name == "kvm_exit":
-            exits.append(f["esr"])
-        elif name == "kvm_userspace_exit" and f["reason"] == "KVM_EXIT_EXCEPTION" and (
-                KvmExitSError2017.decode(bytes.fromhex(f["payload"])).syndrome_info in exits):
-            exposed.append({"what": "ESR_EL2", "to": f"vmm:{f['vm']}"})  # by value
-        elif name == "kvm_inject_serror" and any(
-                f["vsesr_el2"] == esr & 0x1FF_FFFF and esr >> 26 != 0x2F for esr in exits):
-            exposed.append({"what": "ESR_EL2", "to": f"guest:{f['vm']}"})
-        if name in TERMINAL and t0 is not None and t_end is None and ev.time >= t0:
-            t_end = ev.time
-    host_pas = set().union(*(record_addresses(r) for r in cper_logs["host"])) if cper_logs["host"] else set()
-    for vm in system.vmms:
-        vmm = system.vmms[vm]
-        for rec in cper_logs.get(vm, ()):
-            for addr in record_addresses(rec):
-                if addr in host_pas and vmm.hva_to_gpa(addr) is None and not vmm.gpa_to_hva(addr):
-                    exposed.append({"what": "host PA", "to": f"guest:{vm}"})
-                if vmm.hva_to_gpa(addr) is not None:
-                    exposed.append({"what": "HVA", "to": f"guest:{vm}"})
-    if t_end is None:
-        t_end = t_mf
-    dedup = list({(e["what"], e["to"]): e for e in exposed}.values())
+    host_pas = set().union(*(record_addresses(r) for r in cper_logs["host"]))
+    result, ns, layers = _containment(system, events, names, victims, vms)
     return Outcome(
         host=host, vms=vms, processes=processes, signals=signals, cper=cper_logs, pages=pages,
-        exposed=dedup, containment_ns=None if t0 is None or t_end is None else t_end - t0,
-        trace_events=system.engine.trace.count,
+        exposed=exposures(system, events, names, host_pas), containment_ns=ns,
+        containment=result, breakdown=layers, trace_events=system.engine.trace.count,
         dmesg={"host": list(system.host.dmesg),
                **{vm: list(g.dmesg) for vm, g in system.guests.items()}},
         vmm_log={vm: list(v.log) for vm, v in system.vmms.items()})

@@ -3,13 +3,14 @@ duration, and compute the outcome and its verdicts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..engine import Trace
 from .model import Fault, Scenario
-from .outcome import Outcome, outcome_of, verdicts
+from .outcome import Outcome, outcome_of, verdicts, victims_of
 from .spec import load_scenario
 from .system import System
 
@@ -41,13 +42,16 @@ class Run:
 
 
 def build(sc: Scenario, *, policy: str | None = None, seed: int | None = None,
-          trace: Trace | None = None) -> System:
+          trace: Trace | None = None, costs: Mapping[str, int] | None = None) -> System:
+    """The system ``sc`` describes, its faults scheduled; ``costs``: the cost model's figures
+    (step -> ns; the typical ones unless given, see engine.costs)."""
     m, h = sc.machine, sc.host
     system = System(cpus=m.cpus, ram=m.ram, ram_base=m.ram_base, ras=m.ras,
                     firmware_first=m.firmware_first, notifications=m.notifications, iesb=m.iesb,
                     el3_serror=m.el3_serror,
                     poll_interval=m.poll_interval, early_kill=h.early_kill, recovery=h.recovery,
-                    seed=sc.seed if seed is None else seed, trace=trace)
+                    panic_on_oops=h.panic_on_oops, seed=sc.seed if seed is None else seed,
+                    trace=trace, costs=costs)
     _add_processes(system, "host", h.processes)
     for vm in sc.vms:
         system.add_vm(vm.name, ram=vm.ram, ipa_base=vm.ipa_base,
@@ -155,13 +159,13 @@ def _consume(system: System, t, pa: int) -> None:
 
 
 def run(scenario: Scenario | str | Path, policy: str | None = None, seed: int | None = None,
-        *, trace: Trace | None = None) -> Run:
+        *, trace: Trace | None = None, costs: Mapping[str, int] | None = None) -> Run:
     """Run a scenario (object, file or built-in name) under its own policies or ``policy``."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    system = build(sc, policy=policy, seed=seed, trace=trace)
+    system = build(sc, policy=policy, seed=seed, trace=trace, costs=costs)
     system.start()
     system.run(until=sc.duration)
-    outcome = outcome_of(system)
+    outcome = outcome_of(system, victims_of(sc))
     outcome.verdicts = verdicts(sc.expect, outcome.to_dict())
     outcome.events = system.engine.trace.events
     return Run(sc, policy, system, outcome)

@@ -4,6 +4,7 @@ This is the one place that imports all the layers (DESIGN.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..engine import Engine, Trace
@@ -35,8 +36,10 @@ class System:
                  ras: bool = True, firmware_first: bool = True,
                  notifications: tuple[str, ...] = ("SEA", "GPIO", "POLLED"), iesb: bool = True,
                  poll_interval: int = 1_000_000, el3_serror: str = "tf-a", early_kill: bool = False,
-                 recovery: bool = True, seed: int = 0, trace: Trace | None = None):
-        self.engine = Engine(seed=seed, trace=trace)
+                 recovery: bool = True, panic_on_oops: bool = True, seed: int = 0,
+                 trace: Trace | None = None, costs: Mapping[str, int] | None = None):
+        self.engine = Engine(seed=seed, trace=trace, costs=costs)
+        self._costs, self.engine.costs = self.engine.costs, dict.fromkeys(self.engine.costs, 0)
         self.machine = Machine(self.engine, cpus=cpus, ram=[(ram_base, ram)], ras=ras,
                                firmware_first=firmware_first, hcr_el2=VHE_HOST, iesb=iesb)
         sources = [SourceSpec("POLLED", poll_interval_ms=max(1, poll_interval // 1_000_000))
@@ -45,7 +48,7 @@ class System:
         el3 = El3Policy(delegate_serror=EL3_SERROR[el3_serror])
         self.fw = El3Firmware(self.machine, self.platform, policy=el3) if firmware_first else None
         self.host = Kernel(self.machine, el=2, name="host", tables=self.platform.tables(),
-                           reserved=(self.platform.region,), sysctl=_sysctl(early_kill, recovery))
+                           reserved=(self.platform.region,), sysctl=_sysctl(early_kill, recovery, panic_on_oops))
         self.kvm = Kvm(self.host)
         if self.fw is not None and self.host.ghes is not None:  # sdei_register_ghes + enable
             for event in self.host.ghes.sdei:
@@ -119,6 +122,9 @@ class System:
 
     # --- running ---------------------------------------------------------------------------
     def start(self) -> None:
+        """The scenario's t=0: the clock starts counting costs (building and booting the
+        system, before it, is off the clock) and the VMMs start their vCPUs."""
+        self.engine.costs = self._costs
         for vmm in self.vmms.values():
             vmm.start()
 
@@ -126,6 +132,6 @@ class System:
         self.engine.run(until=until, max_steps=MAX_STEPS)
 
 
-def _sysctl(early_kill: bool, recovery: bool) -> dict[str, int]:
+def _sysctl(early_kill: bool, recovery: bool, panic_on_oops: bool = True) -> dict[str, int]:
     return {"vm.memory_failure_early_kill": int(early_kill),
-            "vm.memory_failure_recovery": int(recovery)}
+            "vm.memory_failure_recovery": int(recovery), "kernel.panic_on_oops": int(panic_on_oops)}

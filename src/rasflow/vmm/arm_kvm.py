@@ -57,7 +57,11 @@ def kvm_arch_on_sigbus_vcpu(vmm: Vmm, cpu: CPUState, code: int, addr: int) -> No
 
 def kvm_inject_arm_sea(vmm: Vmm, cpu: CPUState) -> None:
     """kvm_inject_arm_sea(): the exception is built in user space (arm_cpu_do_interrupt)
-    and written back with KVM_SET_ONE_REG."""
+    and written back with KVM_SET_ONE_REG. QEMU syncs the whole vCPU state around it
+    (cpu_synchronize_state, then kvm_arch_put_registers at the next KVM_RUN): costed once
+    as ``qemu_register_sync``, the eight ONE_REG ioctls traced here are the ones that carry
+    the injection."""
+    vmm.spend("qemu_register_sync")
     pc, pstate, vbar = (get_one_reg(vmm, cpu, r) for r in ("PC", "PSTATE", "VBAR_EL1"))
     esr, offset = _sea_entry(pstate)
     for reg, value in (("ESR_EL1", esr), ("ELR_EL1", pc), ("SPSR_EL1", pstate),

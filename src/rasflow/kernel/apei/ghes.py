@@ -268,6 +268,7 @@ class GhesDriver:
         hed = [g for n in _HED_NOTIFY for g in self.other.get(n, ())]
         ged = getattr(self.kernel.machine, "ged_intid", None)
         if hed and (intid == ged or any(g.generic.notify_vector == intid for g in hed)):
+            self.kernel.spend("hed_notify")  # the GED's _EVT, Notify(HED), acpi_hed_notify
             for ghes in hed:
                 ghes.ghes_proc()
             hit = True
@@ -330,6 +331,7 @@ class GhesDriver:
         sev = ghes_severity(HEADER.unpack_from(buf)[4])
         engine.trace.emit(engine.now, k.name, "ghes_do_proc",
                           {"source_id": ghes.source_id, "severity": sev, "estatus": bytes(buf)})
+        engine.spend("ghes_do_proc", k.name)
         queued = False
         sync = ghes.sync
         est = self._decode(buf)

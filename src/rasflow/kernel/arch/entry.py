@@ -10,7 +10,7 @@ deferred work and returns in the exception.
 from __future__ import annotations
 
 from ...formats.arm import kernel as ak
-from ...formats.linux.siginfo import BUS_MCEERR_AR, BUS_OBJERR, SIGBUS
+from ...formats.linux.siginfo import BUS_MCEERR_AR, BUS_OBJERR, SIGBUS, SIGSEGV
 from ..task import SigInfo, force_sig_info, get_signal
 
 ESR_ELx_EC_DABT_LOW, ESR_ELx_EC_DABT_CUR = 0x24, 0x25
@@ -35,7 +35,10 @@ class ArchEntry:
         self._irq_work_name = f"{kernel.name}:irq_work"
 
     def on_exception(self, pe, exc) -> None:
+        """The vector: kernel_entry saves the interrupted context (``exception_entry`` in the
+        cost model), then the handler by exception type (entry-common.c)."""
         k = self.kernel
+        k.spend("exception_entry")
         k.this_cpu = k.cpu_id(pe)
         kind = exc.kind
         if k.ras_agent is not None and exc.from_el == 0:
@@ -113,8 +116,24 @@ class ArchEntry:
                 force_sig_info(k, task, SigInfo(sig, code, far))
             yield from self.ret_to_user(pe)
             return
-        k.printk(f"Internal error: {name}: {exc.esr:016x} [#1] SMP")
-        k.panic("Fatal exception")
+        yield from self.die(pe, name, exc.esr)
+
+    def die(self, pe, name: str, err: int):
+        """die() (arch/arm64/kernel/traps.c): the oops, then a panic if kernel.panic_on_oops
+        is set; else the task that was running dies of SIGSEGV (make_task_dead) and the
+        kernel goes on, tainted."""
+        k = self.kernel
+        k.printk(f"Internal error: {name}: {err:016x} [#1] SMP")
+        if k.sysctl.get("kernel.panic_on_oops", 1):
+            k.panic("Fatal exception")
+            yield 0
+            return
+        task = k.current_task(k.cpu_id(pe))
+        k.trace("oops", cpu=pe.index, pid=task.pid if task is not None else None, taint="D")
+        if task is not None:
+            task.exit_signal = SIGSEGV
+            k.do_group_exit(task)
+        pe.end_program("oops")
         yield 0
 
     # --- interrupts ---------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class MemoryFailure:
         engine = k.engine
         engine.trace.emit(engine.now, k.name, "memory_failure",
                           {"pfn": pfn, "flags": mf_flag_names(flags)})
+        engine.spend("memory_failure", k.name)
         if not k.sysctl.get("vm.memory_failure_recovery", 1):
             k.panic(f"Memory failure on page {pfn:x}")
             return -EBUSY

@@ -105,6 +105,7 @@ def get_signal(kernel, task: Task) -> bool:
     engine = kernel.engine
     for info in pending:
         handled = info.si_signo in task.handlers
+        engine.spend("signal_delivery", kernel.name)
         engine.trace.emit(engine.now, kernel.name, "signal_deliver",  # kernel.trace(...), inline
                           {"pid": task.pid, "comm": task.comm, "sig": info.si_signo,
                            "code": info.si_code, "addr": info.si_addr,
