@@ -14,4 +14,5 @@ fi
 .venv/bin/python bench/bench_hw_fw.py
 .venv/bin/python bench/bench_flows.py
 .venv/bin/python bench/bench_campaign.py
+.venv/bin/python bench/bench_compare.py
 RASFLOW_FUZZ_EXAMPLES=${RASFLOW_FUZZ_EXAMPLES:-100000} .venv/bin/python -m pytest -q -p no:cacheprovider tests/cper/test_fuzz.py

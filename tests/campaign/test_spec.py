@@ -53,7 +53,7 @@ def test_drawn_scenarios_are_valid():
 
 MALFORMED = {
     'base = { scenario = "guest-ue-ar" }\nfault = 3\n':
-        "x.toml:2: fault: unknown key; allowed: name, description, seed, count, base, sweep, "
+        "x.toml:2: fault: unknown key; allowed: name, description, seed, count, costs, base, sweep, "
         "faults",
     "seed = 1\n": "x.toml:1: base: missing (required)",
     '[base]\nscenario = "guest-ue-ar"\nduration = "1ms"\n':

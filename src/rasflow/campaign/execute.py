@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine import one_collection_per_run
+from ..engine import costs, one_collection_per_run
 from ..scenario import Scenario
 from ..scenario.runner import run
 from .row import COLUMNS, failed, inputs, verdicts
@@ -68,7 +68,8 @@ def _row(c: Campaign, i: int, sample: int, k: int, configured: Scenario, d: Draw
     row = inputs(i, sample, c.settings[k], d)
     sc = scenario_of(configured, d, derive(c.seed, sample, "run"))
     try:
-        r = run(sc, policy=c.settings[k].policy)
+        r = run(sc, policy=c.settings[k].policy,
+                costs=costs.sample(sc.seed) if c.costs == "sampled" else None)
         row.update(verdicts(sc, d, r.outcome.to_dict()))
     except Exception as e:
         row.update(failed(e))

@@ -2,7 +2,10 @@
 
 A spec names a base scenario (``[base] scenario = NAME|FILE`` or an inline machine, host and
 VMs in the scenario schema), the fault distributions (``[faults]``), the sweep of policies
-and settings (``[sweep]``), the number of faults (``count``) and the ``seed``. Errors are
+and settings (``[sweep]``), the number of faults (``count``), the ``seed``, and ``costs``:
+``"sampled"`` (the default: each row draws every step's cost within its range from the
+row's seed, engine.costs.sample, so its times spread as a fleet's would; paired rows share
+the draw) or ``"typical"`` (every row the typical figures). Errors are
 :class:`~rasflow.scenario.ScenarioError`, one line: ``FILE:LINE: FIELD: message``.
 """
 
@@ -70,12 +73,14 @@ class Campaign:
     seed: int = 0
     count: int = 1000
     paired: bool = True
+    costs: str = "sampled"  # each row's step costs drawn from its seed, or "typical"
     description: str = ""
     source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """What determines the rows (not count, name or description): hashed for resume."""
-        return {"seed": self.seed, "paired": self.paired, "base": self.base.to_dict(),
+        return {"seed": self.seed, "paired": self.paired, "costs": self.costs,
+                "base": self.base.to_dict(),
                 "settings": [s.__dict__ for s in self.settings], "faults": self.faults.__dict__}
 
     def digest(self) -> str:
@@ -188,7 +193,8 @@ def campaign_from_dict(data: dict[str, Any], file: str = "<dict>",
     ctx = Ctx(file, locator or Locator({}))
     d = f.table(ctx, data, (), {
         "name": f.string, "description": f.string, "seed": f.integer(0, (1 << 64) - 1),
-        "count": f.integer(1, 1 << 40), "base": _base, "sweep": lambda c, v, p: v,
+        "count": f.integer(1, 1 << 40), "costs": f.choice("sampled", "typical"),
+        "base": _base, "sweep": lambda c, v, p: v,
         "faults": _faults}, required=("base",))
     settings, paired = _sweep(ctx, d.pop("sweep", {}), ("sweep",), d["base"])
     d.setdefault("faults", FaultDist())

@@ -13,6 +13,7 @@ decide (the flow is a function of the scenario alone).
 
 from __future__ import annotations
 
+import math
 import random
 import tomllib
 from collections.abc import Mapping
@@ -96,8 +97,11 @@ def typical() -> Mapping[str, int]:
 
 
 def sample(seed: int | str) -> dict[str, int]:
-    """Every step's figure drawn from its range (triangular, its mode the typical figure),
-    from ``seed`` alone: the same seed gives the same figures."""
+    """Every step's figure drawn from its range, from ``seed`` alone (the same seed gives the
+    same figures): triangular in log space with its mode at the typical figure, because the
+    ranges span orders of magnitude (a GHES record printed to a fast console or to a 115200
+    baud serial line) and the high end is the rare case, not a third of the draws."""
     rng = random.Random(f"{seed}:costs")
-    return {k: round(rng.triangular(c.low, c.high, c.typical)) if c.high > c.low else c.typical
-            for k, c in table().items()}
+    return {k: round(math.exp(rng.triangular(math.log(max(c.low, 1)), math.log(c.high),
+                                             math.log(max(c.typical, 1)))))
+            if c.high > c.low else c.typical for k, c in table().items()}

@@ -11,6 +11,7 @@ h1{font-size:20px;margin:4px 0 12px}h2{font-size:17px;margin:4px 0}h3{font-size:
 svg.sequence .arrow,svg.sequence .note{cursor:pointer}
 svg.sequence .arrow:hover text,svg.sequence .selected text{fill:#06c;font-weight:bold}
 svg.sequence .selected line{stroke:#06c}
+.containment .bar{display:flex;height:14px;min-width:2px;margin:3px 0}.bars td{width:60vw}.legend{font-size:12px}
 table{border-collapse:collapse;font-size:13px;margin:4px 0}
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.pass{background:#dff3df;color:#175d17}td.fail{background:#f8dada;color:#8a1111}

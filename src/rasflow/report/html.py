@@ -133,10 +133,44 @@ def _compare(runs: Sequence[ReportRun]) -> str:
     return f'<h2>Comparison</h2><table class="compare"><tr><th></th>{head}</tr>{body}</table>'
 
 
+LAYER_COLOURS = {"firmware": "#8e6c8a", "host kernel": "#4e79a7", "KVM": "#f28e2b",
+                 "VMM": "#e15759", "guest": "#59a14f", "waiting": "#bab0ac"}
+
+
+def containment_bar(outcome: Mapping[str, Any], scale_ns: int | None = None) -> str:
+    """Time to containment as a bar split by layer (firmware, host kernel, KVM, VMM, guest,
+    waiting), ``scale_ns`` wide (several runs share one scale); a result that is not
+    "contained" (a panic, a VMM abort) is said instead."""
+    result, ns = outcome.get("containment"), outcome.get("containment_ns")
+    if result is None:
+        return ""
+    if result != "contained" or not ns:
+        return f'<p class="containment">containment: <b>{escape(str(result))}</b></p>'
+    parts = [(k, v) for k, v in (outcome.get("breakdown") or {}).items() if v > 0]
+    width = 100 * ns / (scale_ns or ns)
+    segs = "".join(f'<span style="flex:{v};background:{LAYER_COLOURS.get(k, "#999")}" '
+                   f'title="{escape(k)}: {v:,} ns"></span>' for k, v in parts)
+    legend = " · ".join(f'<span style="color:{LAYER_COLOURS.get(k, "#999")}">■</span> '
+                        f"{escape(k)} {v:,} ns" for k, v in parts)
+    return (f'<div class="containment"><div>time to containment: <b>{ns:,} ns</b></div>'
+            f'<div class="bar" style="width:{width:.1f}%">{segs}</div>'
+            f'<div class="legend">{legend}</div></div>')
+
+
+def _containment_compare(runs: Sequence[ReportRun]) -> str:
+    if len(runs) < 2:
+        return ""
+    scale = max((r.outcome.get("containment_ns") or 0 for r in runs), default=0) or None
+    rows = "".join(f"<tr><th>{escape(r.policy)}</th><td>{containment_bar(r.outcome, scale)}</td></tr>"
+                   for r in runs)
+    return f'<h2>Time to containment</h2><table class="compare bars">{rows}</table>'
+
+
 def _run(run: ReportRun, i: int, max_arrows: int) -> str:
     return (f'<section class="run" id="run{i}-section"><h2>{escape(run.title)} '
             f'<span class="policy">{escape(run.policy)}</span></h2>'
-            f"{_outcome(run.outcome)}{_diagram(run, i, max_arrows)}"
+            f"{_outcome(run.outcome)}{containment_bar(run.outcome)}"
+            f"{_diagram(run, i, max_arrows)}"
             f"<h3>Verdicts</h3>{_verdicts(run.verdicts)}{_cper(run.outcome)}"
             f"{_logs(run.events)}</section>")
 
@@ -148,7 +182,8 @@ def render_html(runs: Sequence[ReportRun], *, title: str = "rasflow report",
     cards = "\n".join(_run(r, i, max_arrows) for i, r in enumerate(runs))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{escape(title)}</h1>{_compare(runs)}<div class=\"runs\">{cards}</div>"
+            f"<h1>{escape(title)}</h1>{_compare(runs)}{_containment_compare(runs)}"
+            f"<div class=\"runs\">{cards}</div>"
             '<aside id="panel"><h3 id="panel-title">event</h3>'
             '<pre id="panel-body">Click an arrow or a log note to see its decoded fields.</pre>'
             f"</aside><script>{JS}</script></body></html>\n")
