@@ -70,3 +70,13 @@ def test_cli(out, tmp_path, capsys):
     assert "0 run now" in capsys.readouterr().out
     assert main(["nope.toml", "--out", str(tmp_path / "d")]) == 2
     assert main(["summary", str(tmp_path / "empty")]) == 2
+
+
+def test_latency_lines_say_which_curves_coincide():
+    from rasflow.campaign.plot import latency_lines
+
+    svg = latency_lines({"delegated": {10: 3, 12: 1}, "sea-to-user": {14: 4},
+                         "upstream": {14: 4}})
+    assert svg.count("<polyline") == 3
+    assert "upstream (n=4, the same as sea-to-user)" in svg
+    assert "delegated (n=4)" in svg and "sea-to-user (n=4)" in svg

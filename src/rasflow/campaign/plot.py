@@ -78,15 +78,18 @@ def latency_lines(hist: dict[str, dict[int, int]]) -> str:
     for b in range(lo, hi + 1, max(1, span // 8)):
         out.append(f'<text x="{px(b):.1f}" y="{py(0) + 16}" text-anchor="middle">'
                    f'{format_ns(2 ** b)}</text>')
+    drawn: dict[str, str] = {}  # points -> the first value drawn with them
     for i, (name, counts) in enumerate(sorted(hist.items())):
         total = sum(counts.values()) or 1
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         pts = " ".join(f"{px(b + 0.5):.1f},{py(counts.get(b, 0) / total):.1f}"
                        for b in range(lo, hi))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        same = drawn.setdefault(pts, name)  # an identical curve hides under the first one
+        note = f", the same as {same}" if same != name else ""
         y = h + 20 * i
         out.append(f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="{left + 14}" y="{y}">{escape(name)} (n={total:,})</text>')
+                   f'<text x="{left + 14}" y="{y}">{escape(name)} (n={total:,}{escape(note)})</text>')
     out.append("</svg>")
     return "".join(out)
 
