@@ -173,3 +173,42 @@ def test_timestamp_bcd():
     assert t.precise and t.kernel_str() == "2024-05-17 12:34:56"
     with pytest.raises(FormatError):
         encode_timestamp(2024, 13, 1, 0, 0, 0)
+
+
+def test_kernel_lines_read_severities_as_the_kernels_u16():
+    """cper_estatus_print and cper_estatus_print_section keep the severity in a __u16
+    (drivers/firmware/efi/cper.c, Linux 6.12): a block severity of 0x10002 prints as
+    corrected, a section severity of 0x10001 as fatal, as the real kernel printed them."""
+    import struct
+
+    from rasflow.formats.render.kernel import render_estatus
+
+    rec = cper.build_record([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA, physical_addr=0x1000)],
+                            error_severity=0)
+    raw = bytearray(cper.record_to_estatus(rec).encode())
+    struct.pack_into("<I", raw, 16, 0x10002)  # acpi_hest_generic_status.error_severity
+    struct.pack_into("<I", raw, 20 + 16, 0x10001)  # acpi_hest_generic_data.error_severity
+    lines = render_estatus(cper.decode(bytes(raw), lenient=True))
+    assert lines[:3] == [
+        "[Hardware Error]: It has been corrected by h/w and requires no further action",
+        "[Hardware Error]: event severity: corrected",
+        "[Hardware Error]:  Error 0, type: fatal"]
+
+
+def test_a_newer_entry_revision_is_read_as_the_kernel_reads_it():
+    """acpi_hest_get_version() >= 3 selects the 72-byte entry (include/acpi/ghes.h): the real
+    kernel prints an entry of revision 0x0400 normally; we decode it, say so in check(), and
+    keep its bytes."""
+    import struct
+
+    from rasflow.formats.render.kernel import render_estatus
+
+    rec = cper.build_record([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA, physical_addr=0x1000)],
+                            error_severity=1)
+    raw = bytearray(cper.record_to_estatus(rec).encode())
+    assert struct.unpack_from("<H", raw, 20 + 20)[0] >> 8 == 3
+    struct.pack_into("<H", raw, 20 + 20, 0x0400)
+    est = cper.decode(bytes(raw))
+    assert len(est.entries) == 1 and est.encode() == bytes(raw)
+    assert any("revision 0x0400" in p for p in est.check())
+    assert "physical_address: 0x0000000000001000" in " ".join(render_estatus(est))

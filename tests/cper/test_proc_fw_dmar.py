@@ -197,6 +197,15 @@ def test_cper_print_bits_wraps_before_80_columns():
     assert cper_print_bits("P", 0b10000, strs, 3) == []
 
 
+def test_cper_print_bits_counts_the_log_level_of_its_prefix():
+    """The kernel's pfx starts with KERN_SOH and a level digit (ghes.c, bert.c): 18 + 30 + 2
+    + 30 = 80 columns fit on the screen, but cper_print_bits counts 82 and wraps (the real
+    6.12 kernel puts "micro-architectural error" on its own line this way)."""
+    strs = {0: "a" * 30, 1: "b" * 30}
+    assert cper_print_bits("P" * 18, 0b11, strs, 2) == ["P" * 18 + "a" * 30, "P" * 18 + "b" * 30]
+    assert cper_print_bits("P" * 16, 0b11, strs, 2) == ["P" * 16 + "a" * 30 + ", " + "b" * 30]
+
+
 def test_proc_generic_lines():
     sec = CperSecProcGeneric(validation_bits=0x1FFF, proc_type=2, proc_isa=4, proc_error_type=0x0C, operation=9,
                              flags=0x0A, level=1, cpu_version=0x10, proc_id=0x20, ip=0x30)

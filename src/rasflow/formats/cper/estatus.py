@@ -20,7 +20,7 @@ from .sections import decode_section, section_from_dict, section_guid, short_nam
 from .timestamp import Timestamp
 
 _sev = Annotated[u32, Names(n.SEVERITY_KERNEL)]
-GDATA_REVISION_MAJOR_MAX = 3
+GDATA_REVISION_MAJOR_MAX = 3  # ACPI 6.x's 0x0300; a newer one is read as the kernel reads it
 
 
 @layout
@@ -162,6 +162,10 @@ class Estatus(NamedTuple):
         if used != b.data_length:
             out.append(f"data_length {b.data_length} but the entries take {used} bytes")
         for i, e in enumerate(self.entries):
+            if e.header.revision >> 8 > GDATA_REVISION_MAJOR_MAX:
+                out.append(f"entries[{i}]: revision {e.header.revision:#06x} is newer than ACPI "
+                           f"defines ({GDATA_REVISION_MAJOR_MAX:#04x}00): read in the 72-byte form, "
+                           "as the kernel's acpi_hest_get_version() does")
             if e.header.error_data_length != e.body.nbytes:
                 out.append(f"entries[{i}]: error_data_length {e.header.error_data_length} but the section is {e.body.nbytes} bytes")
             if sections:
@@ -222,9 +226,7 @@ def decode_estatus(buf, off: int = 0, length: int | None = None, *, lenient: boo
             if pos + 22 > data_end:
                 raise FormatError(f"{data_end - pos} bytes left in data_length, too few for an entry header", path="header", offset=pos)
             rev = _REVISION.unpack_from(mv, pos + 20)[0]
-            if rev >> 8 > GDATA_REVISION_MAJOR_MAX:
-                raise FormatError(f"unknown generic data revision {rev:#06x}", path="header.revision", offset=pos + 20)
-            hcls = gdata_class(rev)
+            hcls = gdata_class(rev)  # any major >= 3: the 72-byte form, as the kernel reads it
             spos = pos + hcls.SIZE
             if spos > data_end:
                 raise FormatError(

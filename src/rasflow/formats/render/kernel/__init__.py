@@ -58,7 +58,8 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, aft
     ts = gdata.timestamp
     if ts is not None:
         out.append(f"{pfx}{'precise ' if ts.precise else 'imprecise '}tstamp: {ts.kernel_str()}")
-    out.append(f"{pfx}Error {sec_no}, type: {n.SEVERITY_KERNEL.get(h.error_severity, 'unknown')}")
+    severity = h.error_severity & 0xFFFF  # "__u16 severity = gdata->error_severity"
+    out.append(f"{pfx}Error {sec_no}, type: {n.SEVERITY_KERNEL.get(severity, 'unknown')}")
     if h.validation_bits & n.CPER_SEC_VALID_FRU_ID:
         out.append(f"{pfx}fru_id: {h.fru_id}")
     if h.validation_bits & n.CPER_SEC_VALID_FRU_TEXT:
@@ -109,7 +110,7 @@ def _c_string(b: bytes) -> str:
 def cper_estatus_print(pfx: str, estatus: Estatus, *, after: bytes = b"") -> list[str]:
     """The kernel's cper_estatus_print(); ``after`` is the memory after the block."""
     out = []
-    sev = estatus.block.error_severity
+    sev = estatus.block.error_severity & 0xFFFF  # cper.c keeps it in a __u16 (Linux 6.12)
     if sev == n.CPER_SEV_CORRECTED:
         out.append(f"{pfx}It has been corrected by h/w and requires no further action")
     out.append(f"{pfx}event severity: {n.SEVERITY_KERNEL.get(sev, 'unknown')}")

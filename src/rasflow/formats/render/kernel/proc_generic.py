@@ -7,10 +7,17 @@ from collections.abc import Mapping
 from ...cper import proc_generic as p
 
 _CPER_PRINT_BITS_BUF = 84  # char buf[84]
+# Every pfx the kernel hands down starts with a log level, KERN_SOH and a digit (ghes.c
+# __ghes_print_estatus: "%s{%u}" HW_ERR with KERN_ERR or KERN_WARNING; bert.c: KERN_INFO
+# HW_ERR): printk strips them from the line, but cper_print_bits counts them in its length
+# and its buffer. Our pfx carries no level, so they are added here.
+_KERN_LEVEL = 2
 
 
 def cper_print_bits(pfx: str, bits: int, strs: Mapping[int, str], strs_size: int) -> list[str]:
-    """The names of the set bits, joined with ", ", a new line (with pfx) before 80 columns."""
+    """The names of the set bits, joined with ", ", a new line (with pfx) before 80 columns
+    (drivers/firmware/efi/cper.c cper_print_bits, Linux 6.12), the log level of the pfx
+    counted as the kernel counts it."""
     out: list[str] = []
     buf, length = "", 0
     for i in range(strs_size):
@@ -23,11 +30,11 @@ def cper_print_bits(pfx: str, bits: int, strs: Mapping[int, str], strs_size: int
             out.append(buf)
             buf, length = "", 0
         if not length:
-            buf = (pfx + s)[: _CPER_PRINT_BITS_BUF - 1]
-            length = len(pfx + s)  # snprintf returns the untruncated length
+            buf = (pfx + s)[: _CPER_PRINT_BITS_BUF - 1 - _KERN_LEVEL]
+            length = _KERN_LEVEL + len(pfx + s)  # snprintf returns the untruncated length
         else:
-            buf = (buf + ", " + s)[: _CPER_PRINT_BITS_BUF - 1]
-            length = len(buf)
+            buf = (buf + ", " + s)[: _CPER_PRINT_BITS_BUF - 1 - _KERN_LEVEL]
+            length = _KERN_LEVEL + len(buf)
     if length:
         out.append(buf)
     return out
