@@ -257,11 +257,16 @@ def test_kernel_prints_unknown_agent_type_without_address():
     assert lines[12:] == [f"{PFX}{i:08x}: 11111111 11111111 11111111 11111111" for i in range(0, 64, 16)]
 
 
-def test_kernel_prints_cxl_component_sections_as_unknown():
-    sec = CperSecCxlComponent(g.CPER_SEC_CXL_DRAM, CxlCperEventHdr(length=36, validation_bits=4), b"abcd")
-    lines = bert_print(cper.build_estatus([sec], error_severity=2).encode())
-    assert f"{PFX}section type: unknown, 601dcbb3-9c06-4eab-b8af-4e9bfb5c9624" in lines
-    assert f"{PFX}section length: 0x24" in lines
+def test_kernel_names_cxl_component_sections_and_prints_nothing_more():
+    """cper.c ignore_sections (Linux >= 6.8, Ira Weiny, "cxl/cper: Fix errant CPER prints for
+    CXL events"): the events go to the CXL subsystem; the real 6.12 kernel prints the name."""
+    for guid, name in ((g.CPER_SEC_CXL_DRAM, "CXL DRAM Event"),
+                       (g.CPER_SEC_CXL_GEN_MEDIA, "CXL General Media Event"),
+                       (g.CPER_SEC_CXL_MEM_MODULE, "CXL Memory Module Event")):
+        sec = CperSecCxlComponent(guid, CxlCperEventHdr(length=36, validation_bits=4), b"abcd")
+        lines = bert_print(cper.build_estatus([sec], error_severity=2).encode())
+        i = lines.index(f"{PFX}section_type: {name}")
+        assert lines[i - 1].endswith("Error 0, type: corrected") and lines[i + 1:] == []
 
 
 KERNEL_CXL = vector_files("kernel/cxlprotocol.*.estatus.bin")

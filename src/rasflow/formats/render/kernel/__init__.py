@@ -22,6 +22,11 @@ from .hexdump import hex_dump_lines
 HW_ERR = "[Hardware Error]: "
 FW_WARN = "[Firmware Warn]: "
 FW_BUG = "[Firmware Bug]: "
+# cper.c ignore_sections (Linux >= 6.8, "cxl/cper: Fix errant CPER prints for CXL events"):
+# the CXL component events go to the CXL subsystem; the section is named and nothing more
+IGNORE_SECTIONS = {g.CPER_SEC_CXL_GEN_MEDIA: "CXL General Media Event",
+                   g.CPER_SEC_CXL_DRAM: "CXL DRAM Event",
+                   g.CPER_SEC_CXL_MEM_MODULE: "CXL Memory Module Event"}
 
 # cper_estatus_print_section's guid_equal chain on an arm64 kernel
 # (CONFIG_UEFI_CPER_X86 is off, so IA32/X64 sections print as unknown):
@@ -65,6 +70,10 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, aft
     if h.validation_bits & n.CPER_SEC_VALID_FRU_TEXT:
         out.append(f"{pfx}fru_text: {_c_string(h.fru_text)}")
     newpfx = pfx + " "
+    ignored = IGNORE_SECTIONS.get(h.section_type)
+    if ignored is not None:
+        out.append(f"{newpfx}section_type: {ignored}")
+        return out
     entry = KERNEL_SECTIONS.get(h.section_type)
     if entry is None:
         data = gdata.body.encode()
