@@ -404,16 +404,24 @@ class GhesDriver:
         k.engine.schedule(0, k.printk, f"AER: no pci_dev for {bdf}")  # aer_recover_work_func
 
     def ghes_handle_arm_hw_error(self, gdata, sev: int, sync: bool) -> bool:
+        """drivers/acpi/apei/ghes.c (Linux 6.12): log_arm_hw_error, then for a recoverable
+        section each of its ERR_INFO_NUM error-info entries, stepping by each entry's own
+        ``length`` byte as ``p += err_info->length`` does (a length of 0 reads the same
+        entry again); a cache error with a physical address goes to memory_failure. The
+        bytes past the section read as zeros here (the kernel reads on in its buffer)."""
         k = self.kernel
-        err = gdata.body
+        raw = gdata.body.encode()
+        head = carm.CperSecProcArmHeader.decode(raw[:carm.HEADER_SIZE].ljust(carm.HEADER_SIZE, b"\0"))
         flags = MF_ACTION_REQUIRED if sync else 0
         queued = False
-        infos = getattr(err, "err_info", ())
-        k.trace("arm_event", mpidr=getattr(err, "mpidr", None), midr=getattr(err, "midr", None),
-                running_state=getattr(err, "running_state", None), err_info=len(infos))
+        k.trace("arm_event", mpidr=head.mpidr, midr=head.midr, running_state=head.running_state,
+                err_info=head.err_info_num)
         if sev != GHES_SEV_RECOVERABLE or ghes_severity(gdata.header.error_severity) != GHES_SEV_RECOVERABLE:
             return False
-        for info in infos:
+        p, size = carm.HEADER_SIZE, carm.CPER_ARM_INFO_ENTRY_SIZE
+        for _ in range(head.err_info_num):
+            info = carm.CperArmErrInfo.decode(raw[p:p + size].ljust(size, b"\0"))
+            p += info.length
             is_cache = info.type & carm.CPER_ARM_CACHE_ERROR
             has_pa = info.validation_bits & carm.CPER_ARM_INFO_VALID_PHYSICAL_ADDR
             if is_cache and has_pa:

@@ -95,16 +95,23 @@ def cper_print_arm_err_info(pfx: str, err_type: int, error_info: int) -> list[st
 
 
 def cper_print_proc_arm(pfx: str, sec, gdata=None) -> list[str]:
-    """The kernel's lines for an ARM processor error section (decoded or raw)."""
-    mem = _Mem(sec.encode())
+    """The kernel's lines for an ARM processor error section (decoded or raw).
+
+    The section_length checks are cper-arm.c's after upstream eae21beecb95 ("EFI/CPER: don't
+    go past the ARM processor CPER record buffer", 2026), which the stable trees took in
+    March 2026 (6.12.y among them): too small for its ERR_INFO_NUM entries, or bigger than
+    the entry's error_data_length (the CPER size), both say the two sizes and stop."""
+    raw = sec.encode()
+    mem = _Mem(raw)
     head = a.CperSecProcArmHeader.decode(mem.read(0, a.HEADER_SIZE))
     out = [f"{pfx}MIDR: 0x{head.midr:016x}"]
     n = head.err_info_num
+    cper_size = gdata.error_data_length if gdata is not None else len(raw)
     length = _s32(head.section_length - (a.HEADER_SIZE + n * a.CPER_ARM_INFO_ENTRY_SIZE))
-    if length < 0:
+    if length < 0 or head.section_length > cper_size:
         return out + [
-            f"{pfx}section length: {_s32(head.section_length)}",
-            f"{pfx}section length is too small",
+            f"{pfx}section length: {_s32(head.section_length)}, CPER size: {_s32(cper_size)}",
+            f"{pfx}section length is too {'small' if length < 0 else 'big'}",
             f"{pfx}firmware-generated error record is incorrect",
             f"{pfx}ERR_INFO_NUM is {n}",
         ]
