@@ -233,6 +233,10 @@ def test_firmware_lines_by_revision():
     ]
     short = CperSecFwErrRecRef(revision=2, record_identifier_guid=None, tail=b"\x01\x02\x03\x04")
     assert cper_print_fw_err("P ", short, Gdata(20))[2] == "P Record Identifier: 04030201-0000-0000-0000-000000000000"
+    # the trailing data would start at 32, past the 20 bytes: reported, not dumped
+    # (55cc6fe5716f "EFI/CPER: don't dump the entire memory region", stable March 2026)
+    assert cper_print_fw_err("P ", short, Gdata(20))[3:] == [
+        "P error section length is too small: offset=32, length=20"]
 
 
 def test_x86_lines():

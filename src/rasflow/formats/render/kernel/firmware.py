@@ -1,4 +1,6 @@
-"""cper.c cper_print_fw_err()."""
+"""cper.c cper_print_fw_err(), with the length check of upstream 55cc6fe5716f ("EFI/CPER:
+don't dump the entire memory region", taken by the stable trees, 6.12.y among them, in
+March 2026): trailing data that would start past the section is reported, not dumped."""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ def cper_print_fw_err(pfx: str, fw_err: f.CperSecFwErrRecRef, gdata) -> list[str
         offset = _RECORD_IDENTIFIER
     else:
         offset = f.CPER_FW_ERR_REC_REF_SIZE
-    # Below 32 bytes the kernel's u32 length wraps and it dumps memory past the
-    # section; only the section's own bytes are known here, so nothing is dumped.
-    out += hex_dump_lines(pfx, data[offset:], ascii=True)
+    length = gdata.error_data_length if gdata is not None else len(data)
+    if offset > length:
+        out.append(f"{pfx}error section length is too small: offset={offset}, length={length}")
+        return out
+    out += hex_dump_lines(pfx, data[offset:length], ascii=True)
     return out
