@@ -58,7 +58,7 @@ def test_patch_vars_and_batches():
     assert out.count(0) == len(vars_) - 3
     with pytest.raises(ko.OracleError):
         ko.patch_vars(bytes(16), b"x")
-    assert [len(b) for b in ko.batches([b"x"] * 12)] == [5, 5, 2]
+    assert [len(b) for b in ko.batches([b"x"] * 12, ko.BERT_MAX_PER_BOOT)] == [5, 5, 2]
 
 
 def test_newest_kernel_package():
@@ -106,7 +106,8 @@ def test_real_kernel_agrees(capsys):
         pytest.skip("../shared/vectors/kernel is absent")
     status = cli_main(["verify", "kernel", "--quiet", *map(str, picks)])
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "10 records, 0 differences", out
+    assert out.splitlines()[-1] == \
+        "10 records: 10 same, 0 different, 0 not compared (boot failed), 0 refused", out
     assert status == 0
 
 
@@ -271,7 +272,8 @@ def test_real_kernel_ghes_agrees(capsys):
         pytest.skip("../shared/vectors is absent")
     status = cli_main(["verify", "kernel", "--mode", "ghes", "--raw", *map(str, picks)])  # one boot
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "5 records, 0 differences", out
+    assert out.splitlines()[-1] == \
+        "5 records: 5 same, 0 different, 0 not compared (boot failed), 0 refused", out
     assert "  {1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0" in out
     assert "  [Firmware Warn]: GHES: Failed to read error status block!" in out  # 06: cper_estatus_check
     assert "  {4}[Hardware Error]: event severity: fatal" in out  # printed, then the panic
@@ -287,8 +289,57 @@ def test_real_kernel_sea_agrees_with_the_model(capsys):
         pytest.skip("../shared/vectors is absent")
     status = cli_main(["verify", "kernel", "--mode", "sea", *map(str, picks)])  # two boots
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "5 records, 0 differences", out
+    assert out.splitlines()[-1] == \
+        "5 records: 5 same, 0 different, 0 not compared (boot failed), 0 refused", out
     assert "  Memory failure: 0x7e001: recovery action for free buddy page: Recovered" in out
     assert "  GHES GHES.0: [Hardware Error]: GHES: busybox:PID: synchronous unrecoverable error (SIGBUS)" in out
     assert "  Kernel panic - not syncing: GHES: Fatal hardware error" in out
     assert status == 0
+
+
+# --- the harness, without a boot --------------------------------------------------------
+
+def test_a_directory_gives_its_record_files_only(tmp_path):
+    from rasflow.commands.verify import _files
+
+    for name in ("a.estatus.bin", "b.cper", "README.md", "expected.json", "gen.py", "c.kernel.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.rsplit("/", 1)[1] for p in _files([str(tmp_path)])] == ["a.estatus.bin", "b.cper"]
+
+
+def test_a_refused_input_is_reported_and_the_others_still_run(tmp_path):
+    from importlib.resources import files
+
+    from rasflow.commands.verify import load_blocks
+
+    good = tmp_path / "good.cper"
+    good.write_bytes((files("rasflow.data") / "sample.cper").read_bytes())
+    bad = tmp_path / "bad.cper"
+    bad.write_bytes(b"CPER" + bytes(20))
+    items, refused = load_blocks([str(good), str(bad)])
+    assert [n for n, _ in items] == [str(good)]
+    assert [n for n, _ in refused] == [str(bad)] and "--raw" in refused[0][1]
+
+
+def test_the_exit_status_says_what_happened(capsys):
+    from rasflow.commands.verify import EXIT_BOOT_FAILED, EXIT_DIFFERENT, EXIT_REFUSED, report
+
+    same = ko.RecordResult("a", ["x"], ["x"])
+    diff = ko.RecordResult("b", ["x"], ["y"], ["-y", "+x"])
+    timeout = ko.RecordResult("c", [], ["y"], [], "boot timed out after 120 s")
+    assert report([same], []) == 0
+    assert report([same, diff], []) == EXIT_DIFFERENT
+    assert report([same, diff], [("d", "not a record")]) == EXIT_REFUSED
+    assert report([same, timeout], [("d", "not a record")]) == EXIT_BOOT_FAILED
+    out = capsys.readouterr().out
+    assert "-- not compared: the boot failed: boot timed out after 120 s" in out
+    assert out.splitlines()[-1] == "3 records: 1 same, 0 different, 1 not compared (boot failed), 1 refused"
+
+
+def test_bert_boots_hold_one_block_by_default_and_name_their_neighbours():
+    assert ko.batches([b"a", b"b", b"c"]) == [[b"a"], [b"b"], [b"c"]]
+    assert ko.batches([b"a", b"b", b"c"], 2) == [[b"a", b"b"], [b"c"]]
+    with pytest.raises(ko.OracleError):
+        ko.batches([b"a"], 6)
+    r = ko.compare_boot(["x", "y"], [b"", b""], [], "")
+    assert [x.neighbours for x in r] == [["y"], ["x"]]

@@ -1,8 +1,12 @@
 """The real Linux kernel as a CPER decoder: a Debian arm64 kernel booted under QEMU (TCG).
 
-BERT mode: up to 5 status blocks per boot go into a boot error region inside the
-UEFI variable pflash (physical 0x05000000); a BERT pointing at it reaches the kernel
-through the initrd table-upgrade cpio; ``/init`` prints ``dmesg`` between markers.
+BERT mode: the status blocks of a boot (one by default; up to 5, the most BERT prints) go
+into a boot error region inside the UEFI variable pflash (physical 0x05000000); a BERT
+pointing at it reaches the kernel through the initrd table-upgrade cpio; ``/init`` prints
+``dmesg`` between markers. One block per boot is what makes the comparison trustworthy: a
+block BERT skips (1024 bytes or more) prints nothing, an invalid one ends the region, and a
+short section reads its neighbour's bytes, so with several per boot the lines of one
+record can be credited to another; with several, each result names its neighbours.
 GHES (polled) and SEA modes live in ``kernel_oracle_ghes`` and ``kernel_oracle_sea``;
 they share the boot and cpio helpers here. See ``shared/reference/kernel-oracle.md``.
 """
@@ -23,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..formats import acpi
-from ..formats.render.kernel import FW_BUG, bert_print
+from ..formats.render.kernel import bert_print
 
 REGION_ADDR = 0x05000000
 VARS_BASE = 0x04000000
-PER_BOOT = 5
+PER_BOOT = 1  # status blocks per boot (BERT_MAX_PER_BOOT at most)
+BERT_MAX_PER_BOOT = 5  # bert.c prints at most 5 records
 BEGIN, END = "RASFLOW-DMESG-BEGIN", "RASFLOW-DMESG-END"
 AAVMF_CODE = Path("/usr/share/AAVMF/AAVMF_CODE.fd")
 AAVMF_VARS = Path("/usr/share/AAVMF/AAVMF_VARS.fd")
@@ -182,6 +187,8 @@ def setup(cache: Path | None = None, log=print) -> dict:
 
 def batches(blocks: Sequence[bytes], size: int = PER_BOOT) -> list[list[bytes]]:
     """Status blocks, ``size`` per boot (BERT prints at most 5 records per boot)."""
+    if not 1 <= size <= BERT_MAX_PER_BOOT:
+        raise OracleError(f"{size} blocks per boot: BERT prints 1 to {BERT_MAX_PER_BOOT}")
     return [list(blocks[i : i + size]) for i in range(0, len(blocks), size)]
 
 
@@ -246,7 +253,7 @@ def boot_qemu(initrd: bytes, info: dict, *, vars_image: bytes | None = None, mac
             p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise OracleError(f"boot timed out after {timeout:.0f} s") from None
-        return p.stdout.decode("utf-8", "replace")
+        return p.stdout.decode("latin-1")  # the console's bytes: %.20s FRU text is not UTF-8
 
 
 def boot(region: bytes, info: dict, cache: Path, timeout: float = 120.0) -> str:
@@ -273,7 +280,10 @@ class RecordResult:
     kernel: list[str]
     ours: list[str]
     diff: list[str] = field(default_factory=list)
-    error: str = ""
+    error: str = ""  # the boot failed (timed out, no console): no comparison was made
+    neighbours: list[str] = field(default_factory=list)  # the records booted with it
+
+
 
 
 def compare_boot(names: Sequence[str], blocks: Sequence[bytes], kernel: list[str] | None, error: str = "") -> list[RecordResult]:
@@ -287,27 +297,23 @@ def compare_boot(names: Sequence[str], blocks: Sequence[bytes], kernel: list[str
         if i == len(names) - 1:  # whatever is left over belongs to the last record
             k = [x for c in theirs[i:] for x in c]
             o = [x for c in ours[i:] for x in c]
+        others = [n for n in names if n != name]
         if error:
-            out.append(RecordResult(name, [], o, [f"boot failed: {error}"], error))
+            out.append(RecordResult(name, [], o, [], error, others))
             continue
         diff = list(difflib.unified_diff(o, k, "rasflow", "kernel", lineterm="", n=2))
-        out.append(RecordResult(name, k, o, diff))
+        out.append(RecordResult(name, k, o, diff, neighbours=others))
     return out
 
 
 def run_bert(items: Sequence[tuple[str, bytes]], *, cache: Path | None = None, workers: int = 2,
-             timeout: float = 120.0) -> list[RecordResult]:
-    """Boot the kernel on every (name, status block) item, 5 per boot, ``workers`` boots at once."""
+             timeout: float = 120.0, per_boot: int = PER_BOOT) -> list[RecordResult]:
+    """Boot the kernel on every (name, status block) item, ``per_boot`` per boot in input
+    order (nothing about the grouping comes from rasflow's own rendering), ``workers``
+    boots at once."""
     info, cache = require_ready(cache)
-    groups: list[list[tuple[str, bytes]]] = [[]]
-    for item in items:  # the kernel stops at an invalid or truncated block: it ends its boot
-        if len(groups[-1]) == PER_BOOT:
-            groups.append([])
-        groups[-1].append(item)
-        last = bert_print(item[1])[-1:]
-        if last and last[0].startswith((f"BERT: {FW_BUG}Invalid error record.", f"BERT: {FW_BUG}Truncated")):
-            groups.append([])
-    groups = [g for g in groups if g]
+    groups = [list(items[i:i + len(b)]) for i, b in
+              zip(range(0, len(items), per_boot), batches([b for _, b in items], per_boot), strict=True)]
 
     def one(group: Sequence[tuple[str, bytes]]) -> list[RecordResult]:
         names, blocks = [n for n, _ in group], [b for _, b in group]

@@ -33,7 +33,7 @@ from ..formats.acpi.hest import build_hest
 from ..formats.acpi.hest_sources import Ghes
 from ..formats.acpi.qemu import QEMU_CREATOR_ID, QEMU_OEM_ID, QEMU_OEM_TABLE_ID
 from ..formats.errors import FormatError
-from ..formats.render.kernel import ghes_print_estatus
+from ..formats.render.kernel import FW_WARN, ghes_print_estatus
 from ..kernel.apei.estatus import (
     GHES_SEV_CORRECTED,
     GHES_SEV_PANIC,
@@ -44,6 +44,7 @@ from ..kernel.apei.estatus import (
     cper_estatus_len,
     ghes_severity,
 )
+from ..kernel.apei.ghes import GHES_PFX
 from .kernel_oracle import (
     OracleError,
     RecordResult,
@@ -70,10 +71,15 @@ LAYOUT_BAD = "RASFLOW-LAYOUT-MISMATCH"
 _TS = re.compile(r"^\[\s*\d+\.\d+\] ?")
 _MARK = re.compile(r"(RASFLOW-[A-Z]+(-[A-Z]+)?(-\d+)?)$")
 _PID = re.compile(r"\b(busybox):\d+\b")  # /init's processes are all /bin/busybox
-# ghes_do_proc's own messages: actions, not the record's decoding (SEA mode compares them)
-_DO_PROC = ("[Firmware Warn]: GHES: Unhandled processor error type",
-            "[Firmware Warn]: GHES: Invalid address in generic error data")
-_GHES_KEEP = re.compile(r"^(\{\d+\}\[Hardware Error\]: |\[Firmware (Warn|Bug)\]: )")
+# What ghes_print_estatus prints: the record's lines, and the one warning cper.c's printing
+# itself gives. Every other [Firmware Warn]/[Firmware Bug] line is an action of ghes_do_proc
+# or of the CXL and memory-failure code it calls ("GHES: Unhandled processor error type",
+# "CXL CPER Invalid section length", ...), which SEA mode compares against the model.
+_GHES_KEEP = re.compile(r"^\{\d+\}\[Hardware Error\]: ")
+_READ_CHECKS = ("Truncated error status block!", "Invalid error status block length!",
+                "Invalid CPER header!", "Failed to read error status block!")  # ghes_read_estatus
+_PRINT_WARNINGS = frozenset({f"{FW_WARN}error section length is too small",
+                             *(f"{FW_WARN}{GHES_PFX}{m}" for m in _READ_CHECKS)})
 
 PROLOGUE = f"""#!/bin/sh
 B=/bin/busybox
@@ -225,8 +231,7 @@ def run_boots(items: Sequence[tuple[str, bytes]], plan: list[list[int]],
 
 def diff_result(name: str, kernel: list[str] | None, ours: list[str], error: str = "") -> RecordResult:
     if error or kernel is None:
-        why = error or "the boot ended before this record"
-        return RecordResult(name, [], ours, [f"boot failed: {why}"], why)
+        return RecordResult(name, [], ours, [], error or "the boot ended before this record")
     return RecordResult(name, kernel, ours, list(difflib.unified_diff(ours, kernel, "rasflow", "kernel", lineterm="", n=2)))
 
 
@@ -267,20 +272,20 @@ def ghes_init(blocks: Sequence[bytes]) -> str:
 def ghes_expect(block: bytes, source_id: int, seq: int, block_length: int = POLL_BLOCK_LENGTH) -> tuple[list[str], bool]:
     """What ghes_proc prints for ``block`` (memory after it is zero): the check's warning,
     or __ghes_print_estatus's lines with ``{seq}``; and whether it took a sequence number."""
-    warn = "[Firmware Warn]: GHES: "
+    warn = f"{FW_WARN}{GHES_PFX}"
     hdr = HEADER.unpack(block[:HEADER_SIZE].ljust(HEADER_SIZE, b"\0"))
     if not hdr[0]:
         return [], False
     length = cper_estatus_len(hdr)
     if length < HEADER_SIZE:
-        return [f"{warn}Truncated error status block!"], False
+        return [f"{warn}{_READ_CHECKS[0]}"], False
     if length > block_length:
-        return [f"{warn}Invalid error status block length!"], False
+        return [f"{warn}{_READ_CHECKS[1]}"], False
     if cper_estatus_check_header(hdr):
-        return [f"{warn}Invalid CPER header!"], False
+        return [f"{warn}{_READ_CHECKS[2]}"], False
     buf = block[:length].ljust(length, b"\0")
     if cper_estatus_check(buf):
-        return [f"{warn}Failed to read error status block!"], False
+        return [f"{warn}{_READ_CHECKS[3]}"], False
     try:
         est = cper.decode(buf, lenient=True)
     except FormatError:
@@ -291,7 +296,7 @@ def ghes_expect(block: bytes, source_id: int, seq: int, block_length: int = POLL
 def ghes_lines(lines: Sequence[str]) -> list[str]:
     """The kernel lines ghes_expect predicts: the record's print and the read checks'
     warnings (ghes_do_proc's actions, ``Memory failure`` etc., are left out)."""
-    return [x for x in lines if _GHES_KEEP.match(x) and not x.startswith(_DO_PROC)]
+    return [x for x in lines if _GHES_KEEP.match(x) or x in _PRINT_WARNINGS]
 
 
 def _ghes_boot(info: dict, cache: Path, group: Sequence[tuple[str, bytes]], timeout: float) -> list[RecordResult]:
