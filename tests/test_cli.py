@@ -180,3 +180,26 @@ def test_convert_round_trips_through_each_container(tmp_path, to):
         assert lines[lines.index(expected[first]):] == expected[first:]
     else:
         assert lines == expected
+
+
+def test_decode_format_kernel_prints_what_the_strict_decoder_refuses(tmp_path, capsys):
+    """The kernel prints a block whose memory section is 20 bytes (cper.c: "error section
+    length is too small"); --format kernel reads it as the kernel does and says so, while
+    the other formats still refuse it."""
+    import struct
+
+    from rasflow.formats import cper
+    from rasflow.formats.cper.memory import CPER_MEM_VALID_PA, CperSecMemErr
+
+    raw = bytearray(cper.build_estatus([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA,
+                                                      physical_addr=0x1000)], error_severity=0).encode())
+    struct.pack_into("<I", raw, 20 + 24, 20)  # error_data_length
+    struct.pack_into("<I", raw, 12, 72 + 20)  # data_length
+    path = tmp_path / "short.bin"
+    path.write_bytes(bytes(raw[:20 + 72 + 20]))
+    assert cli.main(["decode", str(path), "--format", "kernel"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-2:] == ["[Hardware Error]:   section_type: memory error",
+                                     "[Firmware Warn]: error section length is too small"]
+    assert "the strict decoder refuses it" in err and "printed as the kernel reads it" in err
+    assert cli.main(["decode", str(path)]) == 2

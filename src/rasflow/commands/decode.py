@@ -72,7 +72,7 @@ def main(argv: Sequence[str]) -> int:
             elif container is not None:
                 status = max(status, _emit_container(raw, container, name, fmt, args, title))
             else:
-                _emit(_decode_bytes(text_to_bytes(raw, name), args), fmt, args, title)
+                _emit(_decode_for(text_to_bytes(raw, name), fmt, args, name), fmt, args, title)
         except FormatError as e:
             status = fail("decode", e, name)
         except UserError as e:  # already names the input
@@ -152,6 +152,21 @@ def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str
     print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.events)} events, "
           f"{len(found.skipped)} skipped", file=sys.stderr)
     return 0 if found.items or found.events or not found.skipped else 2
+
+
+def _decode_for(data: bytes, fmt: str, args, name: str):
+    """The bytes decoded; for ``--format kernel`` with the kernel's own leniency when the
+    strict decoder refuses them (the kernel prints short sections and ARM counts that do not
+    fit), said on stderr."""
+    try:
+        return _decode_bytes(data, args)
+    except FormatError as e:
+        if fmt != "kernel" or args.lenient:
+            raise
+        obj = _decode_bytes(data, argparse.Namespace(**{**vars(args), "lenient": True}))
+        print(f"rasflow decode: {name}: the strict decoder refuses it ({e}); printed as the "
+              "kernel reads it, which does not refuse it", file=sys.stderr)
+        return obj
 
 
 def _decode_bytes(data: bytes, args):
