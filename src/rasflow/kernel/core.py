@@ -34,7 +34,8 @@ class Kernel(Syscalls, Component):
 
     def __init__(self, machine, *, el: int = 2, name: str = "host",
                  sysctl: dict[str, int] | None = None, tables: dict[str, int] | None = None,
-                 reserved: tuple[tuple[int, int], ...] = (), ras_agent: bool = False):
+                 reserved: tuple[tuple[int, int], ...] = (), ras_agent: bool = False,
+                 nomap: tuple[tuple[int, int], ...] = ()):
         super().__init__(machine.engine, name)
         self.machine = machine
         self.memory = machine.memory
@@ -51,7 +52,7 @@ class Kernel(Syscalls, Component):
         self._next_pid = 1
         self._printk_ratelimit: dict[str, Ratelimit] = {}
         ram = tuple((r.base, r.size) for r in self.memory.ram)
-        self.pages = Pages(ram, reserved)
+        self.pages = Pages(ram, reserved, nomap)
         self.mf = MemoryFailure(self, self.pages)
         self.arch = ArchEntry(self)
         self.ghes: GhesDriver | None = None

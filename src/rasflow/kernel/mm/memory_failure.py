@@ -68,7 +68,7 @@ class MemoryFailure:
             k.panic(f"Memory failure on page {pfn:x}")
             return -EBUSY
         pages = self.pages
-        if not pages.pfn_valid(pfn):
+        if not pages.online(pfn):  # no pfn_to_online_page(), no dev_pagemap
             k.printk(f"{PR_FMT}{pfn:#x}: memory outside kernel control")
             return -ENXIO
         page = pages.page(pfn)

@@ -1,5 +1,6 @@
 """struct page, as memory_failure sees it: every pfn of RAM is a free buddy page until
-the kernel allocates it (anonymous LRU dirty/clean, page cache, kernel/reserved)."""
+the kernel allocates it (anonymous LRU dirty/clean, page cache, kernel/reserved), except
+the kernel image's first 64 MiB, which are the kernel's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ PAGE_SHIFT = 12
 PAGE_STATES = ("buddy", "anon_dirty", "anon_clean", "pagecache_dirty", "pagecache_clean",
                "kernel", "reserved", "hugetlb")
 HPAGE_ORDER = 9  # 2 MiB with 4 KiB pages
+KERNEL_IMAGE = 64 << 20  # the start of RAM the kernel image and early allocations take
 _PAGE_STATES = frozenset(PAGE_STATES)
 
 
@@ -21,8 +23,16 @@ class Page:
 class Pages:
     """pfn -> struct page for the RAM the kernel manages (pfn_valid())."""
 
-    def __init__(self, ram: tuple[tuple[int, int], ...], reserved: tuple[tuple[int, int], ...] = ()):
+    def __init__(self, ram: tuple[tuple[int, int], ...], reserved: tuple[tuple[int, int], ...] = (),
+                 nomap: tuple[tuple[int, int], ...] = ()):
+        """``ram``: the memory the kernel manages (online); ``reserved``: firmware's part of
+        it; ``nomap``: memory the firmware described but the kernel does not map (memblock
+        nomap): its pfns are valid, never online. The first 64 MiB of the first RAM range
+        hold the kernel image and early allocations: their pages are the kernel's."""
         self.ranges = tuple((base >> PAGE_SHIFT, (base + size) >> PAGE_SHIFT) for base, size in ram)
+        self.nomap = tuple((base >> PAGE_SHIFT, (base + size) >> PAGE_SHIFT) for base, size in nomap)
+        lo = self.ranges[0][0] if self.ranges else 0
+        self.kernel_image = (lo, lo + (KERNEL_IMAGE >> PAGE_SHIFT))
         self._pages: dict[int, Page] = {}
         self._next: dict[int, int] = {}
         self._next_huge = 0
@@ -36,7 +46,7 @@ class Pages:
         when out of memory. Allocation starts above the first 64 MiB (kernel image)."""
         pages = self._pages
         for lo, hi in self.ranges:
-            pfn = max(lo + (64 << 20 >> PAGE_SHIFT) if lo == self.ranges[0][0] else lo,
+            pfn = max(lo + (KERNEL_IMAGE >> PAGE_SHIFT) if lo == self.ranges[0][0] else lo,
                       self._next.get(lo, lo))
             while pfn < hi:
                 p = pages.get(pfn)
@@ -51,7 +61,7 @@ class Pages:
         """alloc_hugetlb_folio(): 2**order free, aligned pfns, all ``hugetlb``; the head pfn."""
         n = 1 << order
         lo, hi = self.ranges[0]
-        head = max(self._next_huge, ((lo + (64 << 20 >> PAGE_SHIFT)) + n - 1) & ~(n - 1))
+        head = max(self._next_huge, ((lo + (KERNEL_IMAGE >> PAGE_SHIFT)) + n - 1) & ~(n - 1))
         while head + n <= hi:
             block = range(head, head + n)
             if all((p := self._pages.get(q)) is None or (p.state == "buddy" and not p.hwpoison)
@@ -66,6 +76,11 @@ class Pages:
         return None
 
     def pfn_valid(self, pfn: int) -> bool:
+        """pfn_valid(): RAM or nomap memory (it has a struct page)."""
+        return self.online(pfn) or any(lo <= pfn < hi for lo, hi in self.nomap)
+
+    def online(self, pfn: int) -> bool:
+        """pfn_to_online_page() finds it: RAM the kernel manages."""
         for lo, hi in self.ranges:
             if lo <= pfn < hi:
                 return True
@@ -75,7 +90,8 @@ class Pages:
         """pfn_to_page() (only for valid pfns)."""
         p = self._pages.get(pfn)
         if p is None:
-            p = self._pages[pfn] = Page()
+            lo, hi = self.kernel_image
+            p = self._pages[pfn] = Page("kernel" if lo <= pfn < hi else "buddy")
         return p
 
     def set(self, pfn: int, state: str) -> Page:
