@@ -355,3 +355,46 @@ def test_sea_model_prints_what_the_real_kernel_printed(path):
     online page; a page at the start of RAM is the kernel's, unhandlable."""
     expected = path.with_name(path.name.replace(".estatus.bin", ".kernel.txt")).read_text().splitlines()
     assert ks.model_lines([path.read_bytes()]) == [expected]
+
+
+def test_a_crashed_boot_says_where_the_kernel_died():
+    console = ("[    1.248469] Internal error: Oops: 0000000096000007 [#1] SMP\r\n"
+               "[    1.251755] Call trace:\r\n[    1.251854]  hex_dump_to_buffer+0x348/0x488\r\n"
+               "[    1.323776] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b\r\n")
+    with pytest.raises(ko.OracleError) as e:
+        ko.console_lines(console)
+    assert str(e.value) == ("the kernel crashed: Internal error: Oops: 0000000096000007 [#1] SMP "
+                            "in hex_dump_to_buffer+0x348/0x488")
+
+
+def test_console_lines_keep_a_records_own_control_bytes():
+    """A \\r or \\x1c in FRU text is the record's, not a line end (only the console's \\r\\n is)."""
+    console = (f"{ko.BEGIN}\r\n[    1.0] [Hardware Error]:  fru_text: \rA\x1cB\r\n{ko.END}\r\n")
+    assert ko.console_lines(console) == ["[Hardware Error]:  fru_text: \rA\x1cB"]
+
+
+BERT_VECTORS = sorted((Path(__file__).parent / "vectors" / "bert").glob("*.estatus.bin"))
+
+
+@pytest.mark.parametrize("path", BERT_VECTORS, ids=lambda p: p.name.split(".")[0])
+def test_generated_blocks_print_as_the_real_kernel_printed_them(path):
+    """Blocks from tests/interop/blockgen.py (seed 1) that once differed, each with the lines
+    the real 6.12 kernel printed for it alone in a BERT region (`verify kernel --raw`): an
+    entry revision 0x0400, FRU text holding \\r or \\x1c, a short firmware error record
+    reference, severities above 0xFFFF, CXL events."""
+    expected = path.with_name(path.name.replace(".estatus.bin", ".kernel.txt")).read_bytes()
+    assert bert_print(path.read_bytes()) == expected.decode("latin-1").split("\n")[:-1]
+
+
+@pytest.mark.skipif(ko.ready() is None, reason="kernel oracle not set up: run `rasflow verify kernel --setup` (root)")
+def test_freshly_generated_blocks_print_as_the_real_kernel_prints_them(tmp_path, capsys):
+    """A differential run: blocks no one has seen (blockgen, a fixed seed), one per boot;
+    none may differ (a kernel that crashes on one is 'not compared', and says where)."""
+    from interop.blockgen import blocks
+
+    for i, block in enumerate(blocks(20261207, 10)):
+        (tmp_path / f"b{i:02d}.estatus.bin").write_bytes(block)
+    status = cli_main(["verify", "kernel", "--raw", "--quiet", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert ", 0 different," in out.splitlines()[-1], out
+    assert status in (0, 3), out

@@ -204,16 +204,27 @@ def console_lines(console: str) -> list[str]:
     """The kernel's CPER lines from a console transcript: between the markers, timestamps
     stripped, ``[Hardware Error]``/``[Firmware ...]``/``BERT:`` lines only (not the banner
     and ``Total records found``, which bert_print leaves out)."""
-    text = console.replace("\r", "")
+    text = console.replace("\r\n", "\n")  # the serial console's line ends; a \r in a record stays
     if BEGIN + "\n" not in text or "\n" + END not in text:
-        raise OracleError("the console has no dmesg between the markers (boot failed?)")
+        raise OracleError(crash_of(text) or "the console has no dmesg between the markers (boot failed?)")
     body = text.split(BEGIN + "\n", 1)[1].split("\n" + END, 1)[0]
     out = []
-    for line in body.splitlines():
+    for line in body.split("\n"):  # not splitlines(): \x1c, \x85 ... in FRU text are not line ends
         line = _TS.sub("", line)
         if line.startswith(_KEEP) and not _BANNER.match(line):
             out.append(line)
     return out
+
+
+def crash_of(text: str) -> str:
+    """What a console says about a kernel that died: its oops or panic line and the first
+    function of the call trace ("" when it says nothing of the kind)."""
+    lines = [_TS.sub("", x) for x in text.split("\n")]
+    first = next((x for x in lines if x.startswith(("Internal error:", "Kernel panic - not syncing:"))), "")
+    if not first:
+        return ""
+    trace = next((lines[i + 1].strip() for i, x in enumerate(lines[:-1]) if x.strip() == "Call trace:"), "")
+    return f"the kernel crashed: {first}" + (f" in {trace}" if trace else "")
 
 
 def split_records(lines: Sequence[str]) -> list[list[str]]:

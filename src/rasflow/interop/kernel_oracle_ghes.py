@@ -136,10 +136,10 @@ def record_chunks(console: str, n: int) -> tuple[list[str], list[list[str] | Non
     died (a panic), the console lines after its marker (only KERN_EMERG reaches the
     console: /init lowered the console level), cut after ``Kernel panic``. None: the
     boot never reached that record."""
-    text = console.replace("\r", "")
+    text = console.replace("\r\n", "\n")  # line ends only: a \r in a record is the record's
     if LAYOUT_BAD in text:
         raise OracleError(f"QEMU's hardware_errors blob is not at {HW_ERRORS:#x} (another QEMU or firmware?)")
-    lines = text.splitlines()
+    lines = text.split("\n")  # FRU text's \x1c, \x85 ... are not line ends
     marks = {m[1]: i for i, x in enumerate(lines) if (m := _MARK.search(x))}  # after any console escapes
     if BOOT_BEGIN not in marks or BOOT_END not in marks:
         raise OracleError("the console has no /init output (boot failed?)")

@@ -162,7 +162,7 @@ class Estatus(NamedTuple):
         if used != b.data_length:
             out.append(f"data_length {b.data_length} but the entries take {used} bytes")
         for i, e in enumerate(self.entries):
-            if e.header.revision >> 8 > GDATA_REVISION_MAJOR_MAX:
+            if sections and e.header.revision >> 8 > GDATA_REVISION_MAJOR_MAX:
                 out.append(f"entries[{i}]: revision {e.header.revision:#06x} is newer than ACPI "
                            f"defines ({GDATA_REVISION_MAJOR_MAX:#04x}00): read in the 72-byte form, "
                            "as the kernel's acpi_hest_get_version() does")

@@ -89,7 +89,7 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, aft
     body = gdata.body
     printer, mod = _printer(module, func)
     if isinstance(body, RawSection) and not getattr(mod, "ACCEPTS_RAW_SECTION", False):
-        body = _padded(body)
+        body = _padded(body, after)
         if body is None:
             return out
     if getattr(mod, "READS_PAST_SECTION", False):
@@ -99,14 +99,14 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, aft
     return out
 
 
-def _padded(raw: RawSection):
-    """A section the kernel accepts but our codec does not (shorter than our layout):
-    the kernel reads past it, we read zeros. None when even that does not decode
-    (the kernel would print whatever memory follows; we print nothing more)."""
+def _padded(raw: RawSection, after: bytes = b""):
+    """A section the kernel accepts but our codec does not (shorter than our layout): the
+    kernel reads its struct on into the bytes that follow it (the next entry, the rest of
+    the buffer: ``after``), then zeros here. None when even that does not decode."""
     cls = section_class(raw.guid)
     size = max(getattr(cls, "SIZE", 0), len(raw.data))
     try:
-        return cls.decode(raw.data.ljust(size, b"\0"), 0, size)
+        return cls.decode((raw.data + after)[:size].ljust(size, b"\0"), 0, size)
     except FormatError:
         return None
 
@@ -124,20 +124,12 @@ def cper_estatus_print(pfx: str, estatus: Estatus, *, after: bytes = b"") -> lis
         out.append(f"{pfx}It has been corrected by h/w and requires no further action")
     out.append(f"{pfx}event severity: {n.SEVERITY_KERNEL.get(sev, 'unknown')}")
     newpfx = pfx + " "
-    following = b""
-    if any(_reads_past(e) for e in estatus.entries):
-        following = estatus.encode()
+    following = estatus.encode()  # a short section's reads go on into what follows it
     pos = AcpiHestGenericStatus.SIZE
     for i, gdata in enumerate(estatus.entries):
         pos += gdata.nbytes
-        rest = following[pos:] + after if following else b""
-        out += cper_estatus_print_section(newpfx, gdata, i, after=rest)
+        out += cper_estatus_print_section(newpfx, gdata, i, after=following[pos:] + after)
     return out
-
-
-def _reads_past(gdata: GenericData) -> bool:
-    entry = KERNEL_SECTIONS.get(gdata.header.section_type)
-    return entry is not None and getattr(_printer(entry[2], entry[3])[1], "READS_PAST_SECTION", False)
 
 
 def render_estatus(estatus: Estatus, *, seq: int | None = None, after: bytes = b"") -> list[str]:
