@@ -33,11 +33,19 @@ REGION_ADDR = 0x05000000
 VARS_BASE = 0x04000000
 PER_BOOT = 1  # status blocks per boot (BERT_MAX_PER_BOOT at most)
 BERT_MAX_PER_BOOT = 5  # bert.c prints at most 5 records
+# Zeros after the blocks, inside the region: a short section's reads past its end (a CXL
+# DVSEC of up to 64 KiB, a struct's missing fields) land on mapped zeros, as rasflow reads
+# them, instead of past the region's mapping (garbage, or an oops); the walk stops there
+# (block_status 0).
+REGION_PAD = 128 << 10
 BEGIN, END = "RASFLOW-DMESG-BEGIN", "RASFLOW-DMESG-END"
 AAVMF_CODE = Path("/usr/share/AAVMF/AAVMF_CODE.fd")
 AAVMF_VARS = Path("/usr/share/AAVMF/AAVMF_VARS.fd")
 QEMU = "qemu-system-aarch64"
 APPEND = "console=ttyAMA0 earlycon nokaslr quiet panic=-1"
+# BERT mode: a record's hex dump may run to thousands of lines; a 16 MiB log loses none of
+# them (not in the GHES/SEA modes: the buffer takes RAM whose page states they compare)
+BERT_APPEND = APPEND + " log_buf_len=16M"
 KERNEL_PKG = re.compile(r"^linux-image-(\d[\w.+~-]*)-cloud-arm64-unsigned$")
 _TS = re.compile(r"^\[\s*\d+\.\d+\] ?")
 _KEEP = ("[Hardware Error]", "BERT: ", "[Firmware Warn]", "[Firmware Bug]")
@@ -208,12 +216,13 @@ def console_lines(console: str) -> list[str]:
     if BEGIN + "\n" not in text or "\n" + END not in text:
         raise OracleError(crash_of(text) or "the console has no dmesg between the markers (boot failed?)")
     body = text.split(BEGIN + "\n", 1)[1].split("\n" + END, 1)[0]
-    out = []
-    for line in body.split("\n"):  # not splitlines(): \x1c, \x85 ... in FRU text are not line ends
-        line = _TS.sub("", line)
-        if line.startswith(_KEEP) and not _BANNER.match(line):
-            out.append(line)
-    return out
+    return kept([_TS.sub("", line) for line in body.split("\n")])  # not splitlines(): \x1c, \x85 ... in FRU text are not line ends
+
+
+def kept(lines: Sequence[str]) -> list[str]:
+    """The CPER lines of a log, the same rule for the kernel's and ours: a line a "\n" in
+    FRU text started carries no prefix, and is indistinguishable from other messages."""
+    return [x for x in lines if x.startswith(_KEEP) and not _BANNER.match(x)]
 
 
 def crash_of(text: str) -> str:
@@ -249,7 +258,7 @@ def init_overlay(script: str) -> bytes:
 
 
 def boot_qemu(initrd: bytes, info: dict, *, vars_image: bytes | None = None, machine: str = "virt",
-              timeout: float = 120.0) -> str:
+              timeout: float = 120.0, append: str = APPEND) -> str:
     """Boot the kernel once under QEMU ``-machine MACHINE`` with ``initrd``; return the console."""
     with tempfile.TemporaryDirectory(prefix="rasflow-oracle-") as tmp:
         t = Path(tmp)
@@ -259,7 +268,7 @@ def boot_qemu(initrd: bytes, info: dict, *, vars_image: bytes | None = None, mac
                "-nographic", "-no-reboot", "-nic", "none",
                "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={AAVMF_CODE}",
                "-drive", f"if=pflash,format=raw,unit=1,file={t / 'vars.fd'}",
-               "-kernel", info["kernel"], "-initrd", str(t / "initrd"), "-append", APPEND]
+               "-kernel", info["kernel"], "-initrd", str(t / "initrd"), "-append", append]
         try:
             p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
@@ -267,11 +276,17 @@ def boot_qemu(initrd: bytes, info: dict, *, vars_image: bytes | None = None, mac
         return p.stdout.decode("latin-1")  # the console's bytes: %.20s FRU text is not UTF-8
 
 
+def region_of(blocks: Sequence[bytes]) -> bytes:
+    """A boot error region: the blocks back to back, then REGION_PAD zeros."""
+    return b"".join(blocks) + bytes(REGION_PAD)
+
+
 def boot(region: bytes, info: dict, cache: Path, timeout: float = 120.0) -> str:
     """Boot the kernel once with ``region`` as the boot error region; return the console."""
     aml = acpi.build_bert(len(region), REGION_ADDR).encode()
     initrd = table_cpio(aml) + (cache / "initramfs.gz").read_bytes()
-    return boot_qemu(initrd, info, vars_image=patch_vars(AAVMF_VARS.read_bytes(), region), timeout=timeout)
+    return boot_qemu(initrd, info, vars_image=patch_vars(AAVMF_VARS.read_bytes(), region), timeout=timeout,
+                     append=BERT_APPEND)
 
 
 def require_ready(cache: Path | None = None) -> tuple[dict, Path]:
@@ -299,7 +314,7 @@ class RecordResult:
 
 def compare_boot(names: Sequence[str], blocks: Sequence[bytes], kernel: list[str] | None, error: str = "") -> list[RecordResult]:
     """Per record: the kernel's lines and ours for one boot's region, with a unified diff."""
-    ours = split_records(bert_print(b"".join(blocks)))
+    ours = split_records(kept(bert_print(region_of(blocks))))
     theirs = split_records(kernel or [])
     out = []
     for i, name in enumerate(names):
@@ -329,7 +344,7 @@ def run_bert(items: Sequence[tuple[str, bytes]], *, cache: Path | None = None, w
     def one(group: Sequence[tuple[str, bytes]]) -> list[RecordResult]:
         names, blocks = [n for n, _ in group], [b for _, b in group]
         try:
-            lines = console_lines(boot(b"".join(blocks), info, cache, timeout))
+            lines = console_lines(boot(region_of(blocks), info, cache, timeout))
         except OracleError as e:
             return compare_boot(names, blocks, None, str(e))
         return compare_boot(names, blocks, lines)

@@ -68,7 +68,8 @@ def cper_estatus_print_section(pfx: str, gdata: GenericData, sec_no: int, *, aft
     if h.validation_bits & n.CPER_SEC_VALID_FRU_ID:
         out.append(f"{pfx}fru_id: {h.fru_id}")
     if h.validation_bits & n.CPER_SEC_VALID_FRU_TEXT:
-        out.append(f"{pfx}fru_text: {_c_string(h.fru_text)}")
+        # printk ends a line at every "\n" of its text; what follows is a line of its own
+        out += f"{pfx}fru_text: {_c_string(h.fru_text)}".split("\n")
     newpfx = pfx + " "
     ignored = IGNORE_SECTIONS.get(h.section_type)
     if ignored is not None:
