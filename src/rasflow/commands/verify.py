@@ -134,7 +134,7 @@ def report(results, refused: Sequence[tuple[str, str]], *, quiet: bool = False) 
         if quiet and not r.diff and not r.error:
             continue
         print(f"== {r.name}" + (f"  (booted with {', '.join(r.neighbours)})"
-                                if getattr(r, "neighbours", None) else ""))
+                                if r.neighbours else ""))
         if r.error:
             print(f"-- not compared: the boot failed: {r.error}")
             continue
