@@ -203,3 +203,23 @@ def test_decode_format_kernel_prints_what_the_strict_decoder_refuses(tmp_path, c
                                      "[Firmware Warn]: error section length is too small"]
     assert "the strict decoder refuses it" in err and "printed as the kernel reads it" in err
     assert cli.main(["decode", str(path)]) == 2
+
+
+@pytest.mark.parametrize("make, status, message", [
+    (lambda p: p.write_bytes(b'name = "\xff\xfe"\n'), 2, "UTF-8"),
+    (lambda p: p.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n"), 2, None),
+])
+def test_bad_scenario_text_is_one_line(tmp_path, capsys, make, status, message):
+    path = tmp_path / "bad.toml"
+    make(path)
+    assert cli.main(["run", str(path), "--quiet"]) == status
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    if message:
+        assert message in err
+
+
+def test_an_output_path_that_is_a_directory_is_one_line(tmp_path, capsys):
+    assert cli.main(["run", "guest-ue-ar", "--quiet", "--trace", str(tmp_path)]) in (1, 2)
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rasflow: unknown command {name!r}{hint}", file=sys.stderr)
         return 2
     module, func, _ = COMMANDS[name]
+    # The edge of every command: what a command did not turn into its own one-line error
+    # (UserError, FormatError, ScenarioError) is still one line here, never a traceback.
     try:
         return getattr(importlib.import_module(module), func)(args[1:])
     except BrokenPipeError:  # `rasflow decode ... | head`
@@ -58,6 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C where a command has no stop path of its own
         print(f"rasflow {name}: interrupted", file=sys.stderr)
         return 130
+    except UnicodeDecodeError as e:  # text input that is not UTF-8 (TOML, JSON, logs)
+        print(f"rasflow {name}: input is not UTF-8 text: byte {e.object[e.start]:#04x} at offset "
+              f"{e.start}", file=sys.stderr)
+        return 2
+    except RecursionError:  # TOML or JSON nested deeper than a parser can follow
+        print(f"rasflow {name}: input nested too deeply to read", file=sys.stderr)
+        return 2
+    except OSError as e:  # the environment: a directory where a file was meant, a full or
+        where = f"{e.filename}: " if e.filename else ""  # read-only file system, ...
+        print(f"rasflow {name}: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
