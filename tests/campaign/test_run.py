@@ -94,3 +94,34 @@ def test_another_spec_is_refused(campaign, tmp_path):
     other = parse_campaign('[base]\nscenario = "guest-ue-ar"\n')
     with pytest.raises(StoreError, match="holds results of another spec"):
         run_campaign(other, tmp_path, 8)
+
+
+def test_a_second_run_on_one_directory_is_refused(campaign, reference, tmp_path):
+    """While a run holds the directory, another is refused with one line naming it (it
+    would remove the first one's unfinished parts and write the same rows twice); once the
+    first ends, the directory is free and the rows are those of one run."""
+    first = Store(tmp_path)
+    first.lock()
+    try:
+        with pytest.raises(StoreError, match=rf"is in use by another campaign run \(pid {os.getpid()}\)"):
+            run_campaign(campaign, tmp_path, 40)
+    finally:
+        first.unlock()
+    run_campaign(campaign, tmp_path, 40)
+    assert rows(tmp_path) == {k: v[:40] for k, v in reference.items()}
+
+
+def test_two_processes_on_one_directory_never_count_a_row_twice(tmp_path):
+    """Two `rasflow campaign` processes on one --out at once: one runs, the other refuses
+    in one line with exit status 2; no row is there twice."""
+    cmd = [sys.executable, "-m", "rasflow.cli", "campaign", "default", "--out", str(tmp_path),
+           "--faults", "3000", "--workers", "1", "--quiet"]  # long enough to overlap
+    a = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    b = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, timeout=120)
+    a.wait(timeout=300)
+    assert a.returncode == 0
+    assert b.returncode == 2 and "in use by another campaign run" in b.stderr
+    assert len(b.stderr.strip().splitlines()) == 1
+    got = rows(tmp_path)
+    assert sorted(got["index"]) == list(range(3000))

@@ -221,6 +221,17 @@ def run_campaign(c: Campaign, out: str | Path, faults: int | None = None, *, wor
     stop = stop or Stop()
     n = faults if faults is not None else c.count
     store = Store(out)
+    store.lock()
+    try:
+        return _run_locked(c, store, n, workers=workers, chunk=chunk, scheduler=scheduler,
+                           on_start=on_start, on_chunk=on_chunk, stop_after=stop_after, stop=stop)
+    finally:
+        store.unlock()
+
+
+def _run_locked(c: Campaign, store: Store, n: int, *, workers: int, chunk: int | None,
+                scheduler: str | None, on_start, on_chunk, stop_after: int | None,
+                stop: Stop) -> Progress:
     store.open(c, n)
     gaps = store.missing(n)
     left = sum(hi - lo for lo, hi in gaps)

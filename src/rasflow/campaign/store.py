@@ -9,6 +9,7 @@ a crash loses only the parts not yet renamed. ``manifest.json`` holds the spec's
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -45,6 +46,30 @@ class Store:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._lock: int | None = None
+
+    def lock(self) -> None:
+        """Take the directory for this run (an flock on ``.lock``, released when the process
+        ends, however it ends): a second run on the same directory would remove the first
+        one's unfinished parts and write its rows again, so it is refused, naming the run
+        that holds the directory."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise StoreError(f"{self.root} is in use by another campaign run (pid {holder}); "
+                             "wait for it to end, or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock = fd
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     @property
     def manifest_path(self) -> Path:
