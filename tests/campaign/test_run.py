@@ -125,3 +125,31 @@ def test_two_processes_on_one_directory_never_count_a_row_twice(tmp_path):
     assert len(b.stderr.strip().splitlines()) == 1
     got = rows(tmp_path)
     assert sorted(got["index"]) == list(range(3000))
+
+
+@pytest.mark.parametrize("damage", ["empty", "short", "garbled", "overlapping"])
+def test_a_damaged_part_is_never_trusted(campaign, reference, tmp_path, damage):
+    """A zero-byte, short, garbled or overlapping part file: the summary leaves it out and
+    says so (no traceback), and a resume sets it aside and computes its rows again, so the
+    directory ends with the rows of an undamaged run, each once."""
+    from rasflow.campaign.summary import format_text, summarize
+
+    run_campaign(campaign, tmp_path, 80, workers=1, chunk=40)
+    lo, hi, part = Store(tmp_path).parts()[1]
+    if damage == "empty":
+        part.write_bytes(b"")
+    elif damage == "garbled":
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2: len(data) // 2 + 64] = bytes(64)
+        part.write_bytes(bytes(data))
+    elif damage == "short":  # the rows of another range under this part's name
+        first = Store(tmp_path).parts()[0][2]
+        part.write_bytes(first.read_bytes())
+    else:  # a second chunking's sound part over rows already there
+        Store(tmp_path).write(20, 60, {k: v[20:60] for k, v in reference.items()})
+    text = format_text(summarize(tmp_path))
+    assert "damaged part left out" in text
+    run_campaign(campaign, tmp_path, 80, workers=1, chunk=40)
+    assert rows(tmp_path) == {k: v[:80] for k, v in reference.items()}
+    assert list(tmp_path.glob("damaged-part-*"))
+    assert "damaged part" not in format_text(summarize(tmp_path))

@@ -21,7 +21,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,7 @@ class Progress:
     ran: int = 0
     seconds: float = 0.0
     stopped: bool = False  # ``stop_after`` or a stop request cut it short
+    damaged: list = field(default_factory=list)  # (part, why) set aside and recomputed
 
 
 def run_campaign(c: Campaign, out: str | Path, faults: int | None = None, *, workers: int = 1,
@@ -237,7 +238,7 @@ def _run_locked(c: Campaign, store: Store, n: int, *, workers: int, chunk: int |
     left = sum(hi - lo for lo, hi in gaps)
     size = chunk or max(1, min(DEFAULT_CHUNK, math.ceil(left / (4 * max(1, workers))) or 1))
     todo = chunks(gaps, size)
-    prog = Progress(total=n, before=n - left)
+    prog = Progress(total=n, before=n - left, damaged=store.damaged)
     if on_start:
         on_start(prog)
     if scheduler:

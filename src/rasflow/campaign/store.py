@@ -47,6 +47,7 @@ class Store:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._lock: int | None = None
+        self.damaged: list[tuple[Path, str]] = []  # parts open() set aside
 
     def lock(self) -> None:
         """Take the directory for this run (an flock on ``.lock``, released when the process
@@ -92,11 +93,41 @@ class Store:
                              f"digest {old.get('digest')}); use another --out")
         for stale in self.root.glob(".part-*.tmp-*"):
             stale.unlink()
+        self.damaged = self.set_aside()
         m = {"format": FORMAT, "spec": c.name, "source": c.source, "digest": c.digest(),
              "faults": max(faults, (old or {}).get("faults", 0)), "seed": c.seed,
              "settings": len(c.settings), "rasflow": __version__}
         _atomic(self.manifest_path, lambda fh: fh.write(json.dumps(m, indent=2).encode()))
         return m
+
+    def verify(self) -> tuple[list[tuple[int, int, Path]], list[tuple[Path, str]]]:
+        """(sound parts, damaged parts with why): a part is sound when Parquet reads it and
+        it holds exactly the rows its name says (``index`` lo..hi-1, in order) and no earlier
+        part holds them already. A zero-byte, short, garbled or overlapping part is damaged:
+        never trusted, never counted."""
+        sound, damaged, at = [], [], 0
+        for lo, hi, path in self.parts():
+            try:
+                index = pq.read_table(path, columns=["index"]).column("index").to_pylist()
+            except (OSError, pa.ArrowException) as e:
+                damaged.append((path, f"unreadable ({str(e).splitlines()[0][:120]})"))
+                continue
+            if index != list(range(lo, hi)):
+                damaged.append((path, f"holds {len(index)} rows, not the {hi - lo} of its name"))
+            elif lo < at:
+                damaged.append((path, f"overlaps the rows before {at}"))
+            else:
+                sound.append((lo, hi, path))
+                at = hi
+        return sound, damaged
+
+    def set_aside(self) -> list[tuple[Path, str]]:
+        """Rename every damaged part to ``damaged-*`` (kept to look at; its rows are
+        missing again, so a resume recomputes them); what was set aside, and why."""
+        _, damaged = self.verify()
+        for path, _why in damaged:
+            path.replace(path.with_name(f"damaged-{path.name}"))
+        return damaged
 
     def parts(self) -> list[tuple[int, int, Path]]:
         """The finished parts, sorted by range."""
@@ -126,8 +157,9 @@ class Store:
         return path
 
     def read(self) -> pa.Table:
-        """Every row, sorted by index (for tests and small campaigns; DuckDB for large)."""
-        tables = [pq.read_table(p) for _, _, p in self.parts()]
+        """Every row of the sound parts, sorted by index (for tests and small campaigns;
+        DuckDB for large)."""
+        tables = [pq.read_table(p) for _, _, p in self.verify()[0]]
         table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         return table.sort_by("index")
 

@@ -32,16 +32,19 @@ def _rate(k: int, n: int) -> dict[str, Any]:
     return {"count": k, "rate": k / n if n else 0.0, "ci95": [lo, hi]}
 
 
-def connect(root: str | Path):
-    """A DuckDB connection with view ``rows`` over the parts of ``root``."""
+def connect(root: str | Path) -> tuple[Any, list[tuple[Path, str]]]:
+    """A DuckDB connection with view ``rows`` over the sound parts of ``root`` (Store.verify),
+    and the damaged parts left out, with why."""
     import duckdb
 
-    store = Store(root)
-    if not store.parts():
-        raise StoreError(f"{root}: no result parts (part-*.parquet)")
+    sound, damaged = Store(root).verify()
+    if not sound:
+        why = f"; damaged: {damaged[0][0].name} {damaged[0][1]}" if damaged else ""
+        raise StoreError(f"{root}: no sound result parts (part-*.parquet){why}")
     db = duckdb.connect()
-    db.execute(f"CREATE VIEW rows AS SELECT * FROM read_parquet('{store.glob()}')")
-    return db
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for _, _, p in sound)
+    db.execute(f"CREATE VIEW rows AS SELECT * FROM read_parquet([{files}])")
+    return db, damaged
 
 
 def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, Any]:
@@ -49,7 +52,7 @@ def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, A
     for col in by:
         if col not in GROUPABLE:
             raise StoreError(f"--by {col!r}: one of {', '.join(GROUPABLE)}")
-    db = connect(root)
+    db, damaged = connect(root)
     manifest = Store(root).manifest() or {}
     rows, distinct = db.execute("SELECT count(*), count(DISTINCT index) FROM rows").fetchone()
     keys = ", ".join(f'"{c}"' for c in by)
@@ -78,6 +81,7 @@ def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, A
     return {"dir": str(root), "spec": manifest.get("spec"), "faults": asked, "rows": rows,
             "distinct": distinct, "duplicates": rows - distinct,
             "missing": max(0, asked - distinct), "by": list(by),
+            "damaged": [{"part": p.name, "why": why} for p, why in damaged],
             "groups": list(groups.values()),
             "errors": [{"error": e, "count": n} for e, n in errors]}
 
@@ -85,7 +89,7 @@ def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, A
 def latency_histogram(root: str | Path, by: str = "policy") -> dict[str, dict[int, int]]:
     """Containment latencies per value of ``by``, in power-of-two ns bins (bin b holds
     ``2**b <= ns < 2**(b+1)``; bin 0 also holds 0)."""
-    db = connect(root)
+    db, _ = connect(root)
     out: dict[str, dict[int, int]] = {}
     for value, b, n in db.execute(
             f'SELECT "{by}", CAST(floor(log2(greatest(containment_ns, 1))) AS INTEGER) b, '
@@ -108,6 +112,8 @@ def format_text(s: dict[str, Any]) -> str:
     """The summary as plain text, one block per group."""
     lines = [f"{s['dir']}: spec {s['spec']}, {s['rows']:,} rows of {s['faults']:,} "
              f"({s['duplicates']} duplicate, {s['missing']:,} missing)"]
+    lines += [f"damaged part left out (its rows count as missing; a resume recomputes them): "
+              f"{d['part']}: {d['why']}" for d in s.get("damaged", ())]
     for g in s["groups"]:
         key = " ".join(f"{k}={v}" for k, v in g["key"].items())
         lines.append(f"\n{key}  (n={g['n']:,})")

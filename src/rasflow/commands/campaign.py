@@ -89,6 +89,9 @@ def _execute(c, out: str, faults: int | None, args: argparse.Namespace, stop) ->
                                 on_chunk=lambda n: bar.advance(task, n))
     except StoreError as e:
         return _error(e)
+    for part, why in done.damaged:
+        print(f"rasflow campaign: {part.name} was damaged ({why}): set aside as damaged-{part.name}, "
+              "its rows run again", file=sys.stderr)
     if stop():
         rows = done.before + done.ran
         left = "run the same command again to resume" if rows < done.total else "all are done"
