@@ -223,3 +223,16 @@ def test_an_output_path_that_is_a_directory_is_one_line(tmp_path, capsys):
     assert cli.main(["run", "guest-ue-ar", "--quiet", "--trace", str(tmp_path)]) in (1, 2)
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_nothing_decoded_is_not_a_success(tmp_path, capsys):
+    """An empty directory, or text with no record of the kind asked for: one line, status 2."""
+    empty = tmp_path / "tables"
+    empty.mkdir()
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("hello world\nnot a log\n")
+    assert cli.main(["decode", str(empty)]) == 2
+    assert cli.main(["decode", "--as", "dmesg", str(garbage)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rasflow decode: {empty}: no ACPI tables in this directory",
+                   f"rasflow decode: {garbage}: nothing decoded as dmesg"]

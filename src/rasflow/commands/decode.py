@@ -149,9 +149,12 @@ def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str
             print(f"event: {ev}")
     for s in found.skipped:
         print(f"rasflow decode: {name}: skipped {s}", file=sys.stderr)
+    if not found.items and not found.events:  # nothing of the kind in it: not a success
+        return fail("decode", UserError(f"{name}: nothing decoded as {kind}"
+                                        + (f" ({len(found.skipped)} skipped)" if found.skipped else "")))
     print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.events)} events, "
           f"{len(found.skipped)} skipped", file=sys.stderr)
-    return 0 if found.items or found.events or not found.skipped else 2
+    return 0
 
 
 def _decode_for(data: bytes, fmt: str, args, name: str):
@@ -221,6 +224,8 @@ def _tables_dir(path: str, fmt: str, args) -> int:
         tables = acpi.read_tables_dir(path)
     except (FormatError, OSError) as e:
         return fail("decode", e if isinstance(e, FormatError) else UserError(str(e)), path)
+    if not tables.items() and tables.boot_errors is None:
+        return fail("decode", UserError(f"{path}: no ACPI tables in this directory"))
     for name, table in tables.items():
         _emit(table, "json" if fmt == "json" else "text", args, name)
     region = tables.boot_errors
