@@ -212,3 +212,23 @@ def test_a_newer_entry_revision_is_read_as_the_kernel_reads_it():
     assert len(est.entries) == 1 and est.encode() == bytes(raw)
     assert any("revision 0x0400" in p for p in est.check())
     assert "physical_address: 0x0000000000001000" in " ".join(render_estatus(est))
+
+
+@pytest.mark.parametrize("mutate, path", [
+    (lambda d: d["header"].__setitem__("recordLength", 0xFFFFFFFF), "header.recordLength"),
+    (lambda d: d.__setitem__("header", [1, 2]), "header"),
+    (lambda d: d["sectionDescriptors"][0].__setitem__("flags", None), "sectionDescriptors[0].flags"),
+])
+def test_hostile_libcper_json_is_one_format_error(mutate, path):
+    """A libcper JSON record whose recordLength claims 4 GiB, or whose objects are of the
+    wrong JSON type: one FormatError naming the field, never 4 GiB of zeros or an
+    AttributeError."""
+    from rasflow.formats.render.libcper import from_libcper
+
+    rec = cper.build_record([CperSecMemErr(validation_bits=CPER_MEM_VALID_PA, physical_addr=0x1000)],
+                            error_severity=0)
+    d = json.loads(json.dumps(cper.to_libcper(rec)))
+    mutate(d)
+    with pytest.raises(FormatError) as e:
+        from_libcper(d)
+    assert e.value.path == path

@@ -160,6 +160,8 @@ def to_libcper(obj: CperRecord | Estatus, *, arm_type_names: str = "uefi-2.9a") 
 
 def header_from_ir(d: Any) -> CperRecordHeader:
     p = "header"
+    if not isinstance(d, dict):
+        raise FormatError("expected an object", path=p)
     vb = 0
     ts = 0
     if "timestamp" in d:
@@ -190,6 +192,8 @@ def header_from_ir(d: Any) -> CperRecordHeader:
 
 def descriptor_from_ir(d: Any, path: str) -> CperSectionDescriptor:
     flags_ir = get(d, "flags", path)
+    if not isinstance(flags_ir, dict):
+        raise FormatError("expected an object", path=f"{path}.flags")
     flags = sum(1 << i for i, name in enumerate(DESCRIPTOR_FLAGS) if flags_ir.get(name))
     vb = (0x1 if "fruID" in d else 0) | (0x2 if "fruText" in d else 0)
     text = d.get("fruText", "")
@@ -226,6 +230,9 @@ def section_from_ir(d: Any, guid: Guid, path: str):
         raise e.within(path) from None
 
 
+MAX_FILL = 64 << 10  # zero fill for fields libcper leaves out: a few hundred bytes in practice
+
+
 def from_libcper(d: Any) -> CperRecord:
     """A record from libcper JSON; offsets and lengths come from the descriptors as given."""
     if not isinstance(d, dict):
@@ -245,6 +252,10 @@ def from_libcper(d: Any) -> CperRecord:
     # less than recordLength (fields it left out), the record is zero-filled to that
     # length, so that it reads back as the record the JSON describes.
     short = header.record_length - rec.nbytes
+    if short > MAX_FILL:  # never memory sized by the input's claim
+        raise FormatError(f"recordLength {header.record_length} is {short} bytes more than the "
+                          f"sections described take; at most {MAX_FILL} are filled",
+                          path="header.recordLength")
     if short > 0:
         rec = rec._replace(extra=((rec.nbytes, bytes(short)),))
     return rec
