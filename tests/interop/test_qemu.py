@@ -242,3 +242,21 @@ def test_real_qemu_handshake_and_inject_reply():
         proc.kill()
         proc.wait(5)
         proc.stdout.close()
+
+
+def test_qmp_arguments_of_the_wrong_type_are_skipped_with_a_reason():
+    from rasflow.interop.qemu import read_qmp
+
+    res = read_qmp('{"execute":"inject-ghes-v2-error","arguments":[1]}\n'
+                   '{"execute":"inject-ghes-v2-error","arguments":{"cper":"\\u00e9"}}\n', source="q")
+    assert [w for w, _ in res.skipped] == ["q:1", "q:2"]
+    assert "arguments is missing or not an object" in res.skipped[0][1]
+    assert "not valid base64" in res.skipped[1][1]
+
+
+def test_acpi_from_dict_with_a_kind_that_is_not_a_name():
+    from rasflow.formats import acpi
+    from rasflow.formats.errors import FormatError
+
+    with pytest.raises(FormatError, match="kind is not a string"):
+        acpi.from_dict({"kind": {"a": 1}})

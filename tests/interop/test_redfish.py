@@ -152,3 +152,15 @@ def test_estatus_input_and_sniff():
     res = read_redfish(write_redfish([est]))
     assert res.records == [cper.estatus_to_record(est)]
     assert not sniff_redfish(b"CPER\x01\x01") and not sniff_redfish(b'{"foo": 1}')
+
+
+def test_a_severity_of_the_wrong_json_type_is_named():
+    """A CPERSection entry whose Severity is a list: one problem naming the field, the
+    other entries still read (never a TypeError)."""
+    rec = _records()[0]
+    doc = json.loads(write_redfish([rec], sections=True))
+    doc["Members"][0]["Severity"] = ["Critical"]
+    res = read_redfish(json.dumps(doc), source="s.json")
+    assert len(res.records) == len(rec.sections) - 1
+    (sk,) = res.skipped
+    assert sk.where.startswith("s.json:Members[0]") and "Severity is not a string" in sk.reason

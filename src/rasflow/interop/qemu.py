@@ -109,13 +109,16 @@ def read_qmp(data: bytes | str, *, source: str = "") -> QmpResult:
         if not isinstance(cmd, dict) or cmd.get("execute") != COMMAND:
             res.skipped.append((where, f"not an {COMMAND} command"))
             continue
-        b64 = (cmd.get("arguments") or {}).get("cper")
+        args = cmd.get("arguments")
         try:
+            if not isinstance(args, dict):
+                raise FormatError("arguments is missing or not an object", path="arguments")
+            b64 = args.get("cper")
             if not isinstance(b64, str):
                 raise FormatError("arguments.cper is missing or not a string", path="arguments.cper")
             try:
                 payload = base64.b64decode(b64, validate=True)
-            except binascii.Error as e:
+            except (binascii.Error, ValueError) as e:  # ValueError: a non-ASCII character
                 raise FormatError(f"arguments.cper is not valid base64: {e}", path="arguments.cper") from None
             res.records.append(cper.decode_estatus(payload, 0, len(payload)))
         except FormatError as e:

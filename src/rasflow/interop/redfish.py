@@ -130,7 +130,10 @@ def decode_entry(entry: dict[str, Any], path: str = "") -> CperRecord:
             raise FormatError("CPERSection without CPER.SectionType", path=_join(path, "CPER.SectionType"))
         ntype = _guid(entry, "NotificationType", path) or Guid()
         body = decode_section(stype, memoryview(data), 0, len(data))
-        sev = _SEV_BACK.get(entry.get("Severity"), 3)
+        severity = entry.get("Severity")
+        if severity is not None and not isinstance(severity, str):
+            raise FormatError("Severity is not a string", path=_join(path, "Severity"))
+        sev = _SEV_BACK.get(severity, 3)
         return cper.build_record([(body, {"section_type": stype})], error_severity=sev,
                                  notification_type=bytes(ntype)).with_lengths()
     except FormatError as e:

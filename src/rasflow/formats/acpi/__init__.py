@@ -104,6 +104,8 @@ def from_dict(d: Mapping[str, Any]) -> Hest | Bert | Einj | GenericTable | BootE
     """Inverse of ``t.to_dict()``, dispatching on ``kind`` (or the header's signature)."""
     if not isinstance(d, Mapping):
         raise FormatError("expected an object for an ACPI table")
+    if not isinstance(d.get("kind", ""), str):
+        raise FormatError("kind is not a string", path="kind")
     if d.get("kind") == BootErrorRegion.kind:
         return BootErrorRegion.from_dict(d)
     cls = KINDS.get(d.get("kind", ""))
