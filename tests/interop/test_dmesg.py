@@ -181,3 +181,27 @@ def test_kernel_sea_lines(txt: Path) -> None:
     assert kinds.count("sigbus") == text.count("(SIGBUS)")
     assert kinds.count("memory_failure") == text.count("Memory failure: ")
     assert kinds.count("firmware_warn") == text.count("[Firmware Warn]: GHES: ")
+
+
+def test_claims_in_the_text_are_not_memory_and_cut_values_are_problems():
+    """A section length of 0xffffffff and a hex row cut mid-word: the fill is bounded and
+    said, the cut row is a problem; a value wider than its field makes the record one
+    skipped line naming where it starts (never an OverflowError)."""
+    from rasflow.interop.dmesg import read_dmesg
+
+    text = ("[    1.0] [Hardware Error]: event severity: recoverable\n"
+            "[    1.0] [Hardware Error]:  Error 0, type: recoverable\n"
+            "[    1.0] [Hardware Error]:   section type: unknown, 11111111-2222-3333-4444-555555555555\n"
+            "[    1.0] [Hardware Error]:   section length: 0xffffffff\n"
+            "[    1.0] [Hardware Error]:   00000000: 875\n")
+    res = read_dmesg(text, source="h1")
+    (rec,) = res.records
+    problems = " ".join(rec.problems)
+    assert "hex dump word '875' is cut" in problems and "at most 65536 missing bytes are filled" in problems
+    wide = ("[    1.0] [Hardware Error]: event severity: recoverable\n"
+            "[    1.0] [Hardware Error]:  Error 0, type: recoverable\n"
+            "[    1.0] [Hardware Error]:   section_type: PCIe error\n"
+            "[    1.0] [Hardware Error]:   aer_uncor_severity: 0x100000000\n")
+    res = read_dmesg(wide, source="h2")
+    assert not res.records and res.skipped[0].where == "h2:1"
+    assert "cannot build the record" in res.skipped[0].reason

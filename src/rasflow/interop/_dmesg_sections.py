@@ -20,6 +20,7 @@ from ..formats.layout import Guid
 from ..formats.render.kernel import KERNEL_SECTIONS
 from ._dmesg_arm_cxl import ArmCxlFeeds
 
+MAX_FILL = 64 << 10  # zeros supplied for hexdump rows a log lacks
 _HEX = re.compile(r"([0-9a-f]{8}): ((?:[0-9a-f]{2,16}(?: |$))+)")
 _MEM_LOC = {"node": m_.CPER_MEM_VALID_NODE, "card": m_.CPER_MEM_VALID_CARD, "module": m_.CPER_MEM_VALID_MODULE,
             "rank": m_.CPER_MEM_VALID_RANK_NUMBER, "bank": m_.CPER_MEM_VALID_BANK,
@@ -97,6 +98,10 @@ class SectionParser(ArmCxlFeeds):
         m = _HEX.match(b)
         if m and self.hex_target is not None:
             words = m.group(2).split()
+            cut = next((w for w in words if len(w) % 2), None)
+            if cut is not None:  # print_hex_dump prints whole bytes: the line was cut
+                self.problems.append(f"{where}: hex dump word {cut!r} is cut; the row is left out")
+                return True
             self.hex_target[int(m.group(1), 16)] = b"".join(int(w, 16).to_bytes(len(w) // 2, "little") for w in words)
             return True
         fn = getattr(self, f"_feed_{self.kind}", None)
@@ -230,12 +235,19 @@ class SectionParser(ArmCxlFeeds):
         return False
 
     def _bytes(self, chunks: dict[int, bytes], length: int | None, what: str) -> bytes:
-        """Hexdump rows into bytes; rows the log lacks read as zeros (and are reported)."""
+        """Hexdump rows into bytes; rows the log lacks read as zeros (and are reported), but
+        never more than MAX_FILL of them: a length or an offset the text claims is not
+        memory to allocate."""
         size = max([o + len(c) for o, c in chunks.items()] + [length or 0])
+        have = sum(len(c) for c in chunks.values())
+        if size > have + MAX_FILL:
+            self.problems.append(f"{self.where}: {what}: the log claims {size} bytes and shows {have}; "
+                                 f"at most {MAX_FILL} missing bytes are filled, the rest is left out")
+            size = have + MAX_FILL
         buf = bytearray(size)
         for o, c in chunks.items():
-            buf[o:o + len(c)] = c
-        have = sum(len(c) for c in chunks.values())
+            if o + len(c) <= size:
+                buf[o:o + len(c)] = c
         if have < size:
             self.problems.append(f"{self.where}: {what}: the log shows {have} of {size} bytes; the rest read as zero")
         return bytes(buf)

@@ -198,7 +198,11 @@ def read_dmesg(data: bytes | str, *, source: str = "") -> DmesgResult:
     for key in list(open_recs):
         close(key)
     for r in sorted(done, key=lambda r: int(r.where.rsplit(":", 1)[1])):
-        lr = _build(r, res)
+        try:
+            lr = _build(r, res)
+        except (OverflowError, ValueError) as e:  # a value wider than its field: not a record
+            res.skipped.append(Skipped(r.where, f"cannot build the record: {e}", ""))
+            continue
         if lr is not None:
             res.records.append(lr)
     return res
