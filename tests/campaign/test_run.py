@@ -117,7 +117,11 @@ def test_two_processes_on_one_directory_never_count_a_row_twice(tmp_path):
     cmd = [sys.executable, "-m", "rasflow.cli", "campaign", "default", "--out", str(tmp_path),
            "--faults", "3000", "--workers", "1", "--quiet"]  # long enough to overlap
     a = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    lock = tmp_path / ".lock"
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().strip() == str(a.pid)):  # a holds it
+        assert time.monotonic() < deadline and a.poll() is None, "the first run never took the directory"
+        time.sleep(0.05)
     b = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, timeout=120)
     a.wait(timeout=300)
     assert a.returncode == 0

@@ -130,6 +130,12 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
             self.trace("report_unhandled_exception", cpu=pe.index, esr=exc.esr, from_el=exc.from_el)
             self.machine.halt("EL3: unhandled exception", cpu=pe.index, esr=exc.esr)
 
+    def el3_exit(self, pe) -> None:
+        """el3_exit (lib/el3_runtime/aarch64/context.S): restore the context and ERET, costed
+        as ``el3_exit``."""
+        self.spend("el3_exit")
+        pe.eret()
+
     def handler_sync_exception(self, pe, exc) -> None:
         """A lower-EL External abort (SCR_EL3.EA=1): uncontainable → panic; else handle and
         delegate with inject_sync_ea64 (unless the record went to an SDEI source, TF-A's
@@ -165,8 +171,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         if mode == "always" or (mode == "uncorrected" and not corrected):
             self.inject_serror(pe)
         else:
-            self.spend("el3_exit")
-            pe.eret()
+            self.el3_exit(pe)
 
     def plat_handle_el3_ea(self, pe, exc) -> None:
         """An External abort taken from EL3 itself: TF-A panics."""
@@ -269,8 +274,7 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         fields["elr"], fields["spsr"], fields["vector"] = elr3, spsr3, offset
         engine = self.engine
         engine.trace.emit(engine.now, self.name, name, fields)
-        self.spend("el3_exit")
-        pe.eret()
+        self.el3_exit(pe)
 
     def inject_sync_ea64(self, pe) -> None:
         """Delegate the synchronous External abort (TF-A ea_delegate.S/inject_sync_ea64):
@@ -308,5 +312,4 @@ class El3Firmware(RasMixin, SdeiMixin, Component):
         imm = _esr(exc.esr).fields.get("imm16", 0)
         if not self.sdei_complete(pe, imm):
             self.trace("smc_unknown", cpu=pe.index, imm=imm, result=SMC_UNK)
-        self.spend("el3_exit")
-        pe.eret()
+        self.el3_exit(pe)

@@ -193,8 +193,7 @@ class RasMixin:
             for rec in records:
                 self._arm_ce_threshold(self.nodes[rec.node], rec.index)
         if not self.machine.halted and pe.pstate.el == 3:
-            self.spend("el3_exit")
-            pe.eret()
+            self.el3_exit(pe)
 
     def _ras_node(self, pe, intid: int):
         if pe.node is not None and pe.node.intid == intid:

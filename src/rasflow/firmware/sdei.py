@@ -40,8 +40,7 @@ class SdeiMixin:
         regs["ELR_EL3"], regs["SPSR_EL3"] = entry, arch.SPSR_ELH_MASKED[el]
         self.trace("sdei_dispatch_event", cpu=pe.index, event=event, client_el=el, entry=entry,
                    arg=arg, interrupted_elr=elr, interrupted_spsr=spsr, result=0)
-        self.spend("el3_exit")
-        pe.eret()
+        self.el3_exit(pe)
         client = pe.handlers.get(el)
         if client is not None and hasattr(client, "on_sdei_event") and pe.pstate.el == el:
             client.on_sdei_event(pe, event, arg, elr, spsr)

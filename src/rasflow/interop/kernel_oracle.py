@@ -25,10 +25,12 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..formats import acpi
 from ..formats.render.kernel import bert_print
 
+T = TypeVar("T")
 REGION_ADDR = 0x05000000
 VARS_BASE = 0x04000000
 PER_BOOT = 1  # status blocks per boot (BERT_MAX_PER_BOOT at most)
@@ -193,8 +195,8 @@ def setup(cache: Path | None = None, log=print) -> dict:
 # --- boots ---------------------------------------------------------------------------
 
 
-def batches(blocks: Sequence[bytes], size: int = PER_BOOT) -> list[list[bytes]]:
-    """Status blocks, ``size`` per boot (BERT prints at most 5 records per boot)."""
+def batches(blocks: Sequence[T], size: int = PER_BOOT) -> list[list[T]]:
+    """Status blocks (or named ones), ``size`` per boot (BERT prints at most 5 records per boot)."""
     if not 1 <= size <= BERT_MAX_PER_BOOT:
         raise OracleError(f"{size} blocks per boot: BERT prints 1 to {BERT_MAX_PER_BOOT}")
     return [list(blocks[i : i + size]) for i in range(0, len(blocks), size)]
@@ -338,8 +340,7 @@ def run_bert(items: Sequence[tuple[str, bytes]], *, cache: Path | None = None, w
     order (nothing about the grouping comes from rasflow's own rendering), ``workers``
     boots at once."""
     info, cache = require_ready(cache)
-    groups = [list(items[i:i + len(b)]) for i, b in
-              zip(range(0, len(items), per_boot), batches([b for _, b in items], per_boot), strict=True)]
+    groups = batches(items, per_boot)
 
     def one(group: Sequence[tuple[str, bytes]]) -> list[RecordResult]:
         names, blocks = [n for n, _ in group], [b for _, b in group]

@@ -35,11 +35,12 @@ PAGE_MASK = ~0xFFF
 class HostOnly:
     """The host-only values of one run, and the check of a value against them."""
 
-    def __init__(self, system, events: Iterable) -> None:
+    def __init__(self, system, events: Iterable, host_pas: Iterable[int] = ()) -> None:
+        """``host_pas``: the addresses of the host's CPER records."""
         self.esr: set[int] = set()
         self.far: set[int] = set()
         self.hpfar: set[int] = set()
-        self.pa: set[int] = set()
+        self.pa: set[int] = set(host_pas)
         for ev in events:
             name, f = ev.name, ev.fields
             if name == "kvm_exit":
@@ -53,9 +54,6 @@ class HostOnly:
         self.pa |= {a & PAGE_MASK for a in self.pa}
         self.vmms = system.vmms
         self._patterns: dict[str | None, list[tuple[str, bytes]]] = {}
-
-    def add_pas(self, addrs: Iterable[int]) -> None:
-        self.pa |= {a for addr in addrs for a in (addr, addr & PAGE_MASK)}
 
     def patterns(self, vm: str | None) -> list[tuple[str, bytes]]:
         """(name, little-endian bytes) of every host-only value a receiver in ``vm`` (None:
@@ -109,8 +107,7 @@ def exposures(system, events: list, names: dict, host_cper_addrs: Iterable[int])
     """Every host-only value seen crossing into a user process or a guest: ``what`` (the
     value's name), ``to`` (the receiver), ``where`` (the carrier), one entry per
     (what, to, where)."""
-    secret = HostOnly(system, events)
-    secret.add_pas(host_cper_addrs)
+    secret = HostOnly(system, events, host_cper_addrs)
     cpu_vm = {f"cpu{v.pe.index}": vm.name for vm in system.kvm.vms for v in vm.vcpus}
     built = {(e.fields["vm"], e.fields["esr_el1"]) for e in events
              if e.name == "kvm_inject_abt" and e.fields.get("built")}
