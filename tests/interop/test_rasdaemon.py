@@ -271,3 +271,41 @@ def test_sniff():
     assert rd.sniff_rasdaemon(b"No Memory errors.\n\nNo PCIe AER errors.\n")
     assert not rd.sniff_rasdaemon(b"[ 1.0] sd 0:0:0:0: Disk errors were seen\n")
     assert not rd.sniff_rasdaemon(rd.SQLITE_MAGIC + b"\0" * 100)
+
+
+def _db_with(sql: str) -> bytes:
+    """A database of the packaged sample's records with ``sql`` applied to it."""
+    import fuzzing
+
+    con = sqlite3.connect(":memory:")
+    con.deserialize(rd.write_rasdaemon(fuzzing.records()[:6]))
+    con.execute(sql)
+    con.commit()
+    return con.serialize()
+
+
+def test_text_that_is_not_utf8_is_kept_and_said():
+    data = _db_with("UPDATE mc_event SET label = CAST(X'41FF42' AS TEXT) WHERE id = 1")
+    res = rd.read_rasdaemon(data, source="r.db")
+    row = next(e for e in res.events if e.table == "mc_event" and e.id == 1)
+    assert row.row["label"] == "A\ufffdB"
+    assert [str(s.where) for s in res.skipped] == ["r.db:mc_event[id=1].label"]
+
+
+@pytest.mark.parametrize(("column", "value"), [("mpidr", "'x'"), ("affinity", "999"), ("err_info", "'text'")])
+def test_a_column_of_the_wrong_type_skips_its_row_naming_the_column(column, value):
+    data = _db_with(f"UPDATE arm_event SET {column} = {value}")
+    res = rd.read_rasdaemon(data, source="r.db")
+    assert not [e for e in res.events if e.table == "arm_event"]
+    assert res.skipped and all(s.where.endswith(f".{column}") for s in res.skipped)
+
+
+def test_a_damaged_page_keeps_the_rows_before_it():
+    import fuzzing
+
+    data = bytearray(rd.write_rasdaemon(fuzzing.records() * 40))
+    page = int.from_bytes(data[16:18], "big")
+    data[-page:] = b"\xa5" * page  # the last page: garbage
+    res = rd.read_rasdaemon(bytes(data), source="r.db")
+    assert res.events  # the tables before the damage still read
+    assert any("unreadable" in s.reason or "malformed" in s.reason for s in res.skipped)

@@ -62,3 +62,19 @@ def need_bytes(buf_len: int, off: int, size: int, field: str) -> None:
             offset=off,
             need=size - have,
         )
+
+
+def as_int(v: object, path: str, *, bits: int = 64, text: bool = False) -> int:
+    """The one check for "this JSON value (or database column) must be an integer that
+    fits in ``bits`` unsigned bits": anything else is a FormatError naming ``path``.
+    ``text`` also takes "0x..." and decimal strings, as our JSON and hand edits write them."""
+    if text and isinstance(v, str):
+        try:
+            v = int(v, 0)
+        except ValueError:
+            raise FormatError(f"not an integer: {v[:40]!r}", path=path) from None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise FormatError(f"expected an integer, got {type(v).__name__}", path=path)
+    if not 0 <= v < 1 << bits:
+        raise FormatError(f"{v} does not fit in {bits} bits", path=path)
+    return v

@@ -27,7 +27,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
 
-from .errors import FormatError
+from .errors import FormatError, as_int
 
 
 class Guid(bytes):
@@ -217,9 +217,30 @@ class LayoutBase(tuple):
         return FormatError(f"cannot decode {cls.__name__}", offset=off)
 
     def encode(self) -> bytes:
-        if self._has_tail:
-            return self.STRUCT.pack(*self[:-1]) + self[-1]
-        return self.STRUCT.pack(*self)
+        try:
+            if self._has_tail:
+                return self.STRUCT.pack(*self[:-1]) + self[-1]
+            return self.STRUCT.pack(*self)
+        except struct.error:
+            raise self._unfit(tuple(self)) from None
+
+    @classmethod
+    def pack(cls, *values: Any) -> bytes:
+        """``STRUCT.pack`` for hand-written encoders: a value its field cannot hold is a
+        FormatError naming the field, never a struct.error."""
+        try:
+            return cls.STRUCT.pack(*values)
+        except struct.error:
+            raise cls._unfit(values) from None
+
+    @classmethod
+    def _unfit(cls, values: tuple) -> FormatError:
+        for f, v in zip((f for f in cls._fields_info if f.marker.code), values, strict=False):
+            try:
+                struct.pack("<" + f.marker.code, v)
+            except struct.error:
+                return FormatError(f"{v!r} does not fit in this {f.size}-byte field", path=f.name)
+        return FormatError(f"cannot encode {cls.__name__}")
 
     @property
     def nbytes(self) -> int:
@@ -348,16 +369,7 @@ def value_from_json(v: Any, marker: _Marker, path: str):
     """Convert one JSON value to the field's wire type, with a FormatError naming ``path``."""
     kind = marker.kind
     if kind == "int":
-        if isinstance(v, str):
-            try:
-                v = int(v, 0)
-            except ValueError:
-                raise FormatError(f"not an integer: {v!r}", path=path) from None
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise FormatError(f"expected an integer, got {type(v).__name__}", path=path)
-        if not 0 <= v < 1 << marker.bits:
-            raise FormatError(f"{v} does not fit in {marker.bits} bits", path=path)
-        return v
+        return as_int(v, path, bits=marker.bits, text=True)
     if kind == "guid":
         return Guid.parse(v, path=path)
     if not isinstance(v, str):

@@ -89,7 +89,14 @@ class ArmCxlFeeds:
         dvsec = self._bytes(f.pop("hex_dvsec", {}), f.get("dvsec_len", 0), "DVSEC")[: f.get("dvsec_len", 0)]
         ras = b"".join(f.pop("ras_" + k, 0).to_bytes(4, "little") for k in
                        ("uncor_status", "uncor_mask", "uncor_severity", "cor_status", "cor_mask", "cap_control"))
-        ras += self._bytes(f.pop("hex_hdrlog", {}), 64, "header log") if self.v & cx.PROT_ERR_VALID_ERROR_LOG else bytes(64)
+        hdrlog = f.pop("hex_hdrlog", {})
+        if self.v & cx.PROT_ERR_VALID_ERROR_LOG:
+            ras += self._bytes(hdrlog, 64, "header log")
+        else:
+            ras += bytes(64)
+            if hdrlog:  # the kernel prints the log only with its valid bit (cper_print_prot_err)
+                self.problems.append(f"{self.where}: header log rows without the 'Error log length' line "
+                                     "the kernel prints with them; left out")
         err_len = f.get("err_len", 0)
         if any(ras[err_len:]):
             self.after = ras[err_len:]  # the kernel read them from the memory after the section

@@ -146,7 +146,7 @@ class SectionParser(ArmCxlFeeds):
         if pairs and pairs[0][0] in _MEM_LOC | {"bank_group": 0, "bank_address": 0, "row": 0, "chip_id": 0}:
             bank, ext = f.get("bank", 0), f.get("extended", 0)
             for k, val in pairs:
-                x = int(val, 0)
+                x = int(val, 16) if val.startswith("0x") else int(val)  # %d; "02" read as 2
                 if k in _MEM_LOC:
                     self.v |= _MEM_LOC[k]
                     f[_MEM_ATTR[k]] = x
@@ -225,7 +225,7 @@ class SectionParser(ArmCxlFeeds):
         if m:
             self.f["revision"] = int(m.group(1))
             return True
-        m = re.match(r"Record Identifier: (\S+)$", b)
+        m = re.match(r"Record Identifier: ([0-9a-fA-F-]+)$", b)
         if m:
             if "-" in m.group(1):
                 self.f["record_identifier_guid"] = Guid.parse(m.group(1))

@@ -26,6 +26,11 @@ from typing import Any, NamedTuple
 from ..formats import acpi, cper
 from ..formats.errors import FormatError
 
+# The most bytes one block may stand for: a ``*`` repeat line of hexdump -C, or an iasl
+# field's offset and length, expand to at most this many (an ACPI table or BERT region
+# pasted as text is far smaller). Beyond it the line is skipped, said, never allocated.
+MAX_BLOCK = 4 << 20
+
 
 class DumpBlock(NamedTuple):
     """One contiguous run of bytes found in the text."""
@@ -165,6 +170,12 @@ def extract_dumps(text: str, *, source: str = "") -> tuple[list[DumpBlock], list
             data = bytes.fromhex(" ".join(g for g in m.groups()[1:] if g))
             if cur is not None and cur.family == "hexdump" and hexdump_repeat and off > cur.next_offset:
                 gap = off - cur.next_offset
+                if off > MAX_BLOCK:
+                    skipped.append(Skipped(where, f"a '*' repeat up to offset {off:#x} stands for more than "
+                                                  f"{MAX_BLOCK} bytes; the block ends before this line"))
+                    close()
+                    hexdump_repeat = False
+                    continue
                 cur.data += (cur.last_line * (gap // max(1, len(cur.last_line)) + 1))[:gap]
             hexdump_repeat = False
             if cur is None or cur.family != family or off != cur.next_offset:
@@ -227,6 +238,10 @@ class _FieldBlock:
 
     def add(self, m: re.Match[str], where: str) -> None:
         off, length, name, value = int(m.group(1), 16), int(m.group(3)), m.group(4), m.group(5)
+        if off + length > MAX_BLOCK:
+            self.skipped.append(Skipped(where, f"iasl field at [{off:#x} {length}] lies beyond {MAX_BLOCK} "
+                                               "bytes: not part of a table"))
+            return
         self.where = self.where or where
         if value.startswith("[") or not value:  # a container line: its sub-fields follow
             return

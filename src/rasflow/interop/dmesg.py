@@ -20,6 +20,7 @@ from typing import Any
 from ..formats.cper import guids as g
 from ..formats.cper import names as n
 from ..formats.cper.estatus import Estatus, build_estatus
+from ..formats.errors import FormatError
 from ..formats.layout import Guid
 from ..formats.render.kernel import KERNEL_SECTIONS, ghes_print_estatus, render_estatus
 from ._dmesg_sections import SectionParser, new_section
@@ -194,13 +195,18 @@ def read_dmesg(data: bytes | str, *, source: str = "") -> DmesgResult:
             if j + 1 < len(marks):
                 body = re.sub(r"\s*kernel:\s*$", "", body)
             seq = int(m.group(1)[1:-1]) if m.group(1) else None
-            _line(body.rstrip("\n"), seq, where, open_recs, close, res)
+            try:
+                _line(body.rstrip("\n"), seq, where, open_recs, close, res)
+            except FormatError as e:  # a value no record can hold (a GUID that is not one)
+                res.skipped.append(Skipped(where, str(e), body.strip()))
     for key in list(open_recs):
         close(key)
     for r in sorted(done, key=lambda r: int(r.where.rsplit(":", 1)[1])):
         try:
             lr = _build(r, res)
-        except (OverflowError, ValueError) as e:  # a value wider than its field: not a record
+            if lr is not None:
+                lr.estatus.encode()  # a value the text gave that its field cannot hold
+        except (OverflowError, ValueError) as e:  # (FormatError among them): not a record
             res.skipped.append(Skipped(r.where, f"cannot build the record: {e}", ""))
             continue
         if lr is not None:

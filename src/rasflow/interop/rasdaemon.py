@@ -26,7 +26,7 @@ from ..formats.cper.arm_names import ARM_ERR_TYPE_BITS, ARM_INFO_FLAGS
 from ..formats.cper.memory import MEM_ERR_TYPE, CperSecMemErr
 from ..formats.cper.pcie import CperSecPcie
 from ..formats.cper.sections import RawSection, decode_section
-from ..formats.errors import FormatError
+from ..formats.errors import FormatError, as_int
 from ..formats.layout import Guid
 from .rasdaemon_model import (  # noqa: F401  (re-exported)
     EPOCH,
@@ -125,7 +125,7 @@ def arm_row(sec: CperSecProcArm, ts: str = EPOCH) -> dict[str, Any]:
 
 def arm_section(row: dict[str, Any], where: str = "arm_event") -> CperSecProcArm:
     """Rebuild the ARM processor section from an arm_event row (midr is not stored: 0)."""
-    err, ctx, ven = (row.get(k) or b"" for k in ("err_info", "context_info", "vendor_info"))
+    err, ctx, ven = (_blob(row, k, where) for k in ("err_info", "context_info", "vendor_info"))
     if len(err) % 32:
         raise FormatError(f"{len(err)} bytes is not a whole number of 32-byte entries",
                           path=f"{where}.err_info", offset=len(err) - len(err) % 32, need=32 - len(err) % 32)
@@ -138,12 +138,14 @@ def arm_section(row: dict[str, Any], where: str = "arm_event") -> CperSecProcArm
     if pos != len(ctx):
         raise FormatError(f"context {n_ctx - 1} runs {pos - len(ctx)} bytes past the blob",
                           path=f"{where}.context_info", offset=len(ctx))
-    mpidr, aff, rs = row["mpidr"], row["affinity"], row["running_state"]
+    mpidr, aff = as_int(row["mpidr"], f"{where}.mpidr"), as_int(row["affinity"], f"{where}.affinity", bits=8)
+    rs = as_int(row["running_state"], f"{where}.running_state", bits=32)
+    psci = as_int(row["psci_state"], f"{where}.psci_state", bits=32)
     valid = (mpidr != (1 << 64) - 1) | (aff != 0xFF) << 1 | (rs != 0xFFFFFFFF) << 2 | bool(ven) << 3
     size = CperSecProcArmHeader.SIZE + len(err) + len(ctx) + len(ven)
-    head = CperSecProcArmHeader.STRUCT.pack(
+    head = CperSecProcArmHeader.pack(
         valid, len(err) // 32, n_ctx, size, aff if valid & 2 else 0, b"\0\0\0", mpidr if valid & 1 else 0, 0,
-        rs if valid & 4 else 0, row["psci_state"] if valid & 4 else 0)
+        rs if valid & 4 else 0, psci if valid & 4 else 0)
     try:
         return CperSecProcArm.decode(head + err + ctx + ven)
     except FormatError as e:
@@ -256,14 +258,27 @@ def _check_schema(con: sqlite3.Connection, table: str) -> tuple[str, list[str]]:
     return "0.8.5", cols
 
 
+class _Garbled(str):
+    """TEXT that is not UTF-8 (a damaged page): read with U+FFFD, and said."""
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Garbled(raw.decode("utf-8", "replace"))
+
+
 def read_db(data: bytes, *, source: str = "") -> RasdaemonResult:
     """Rows of the five tables (absent tables are noted; mc_event, which rasdaemon always
-    creates, is required). A row whose section cannot be rebuilt is skipped with its reason."""
+    creates, is required). A row whose section cannot be rebuilt is skipped with its reason;
+    a damaged page ends its table's rows there, said, and the rows before it are kept."""
     con = sqlite3.connect(":memory:")
+    con.text_factory = _text
     try:
         con.deserialize(data)
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
         raise FormatError(f"{source or '<db>'}: not a readable SQLite database: {e}", offset=0) from None
     if "mc_event" not in names:
         raise FormatError(f"{source or '<db>'}: table mc_event missing: not a rasdaemon database "
@@ -274,28 +289,49 @@ def read_db(data: bytes, *, source: str = "") -> RasdaemonResult:
         if table not in names:
             res.tables[table] = "absent"
             continue
-        res.tables[table], cols = _check_schema(con, table)
-        for values in con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id"):
-            row = {c: (v + (1 << 64) if c in U64 and isinstance(v, int) and v < 0 else v)
-                   for c, v in zip(cols, values, strict=True)}
-            rid = row.pop("id")
-            ev = RasEvent(table, row, rid)
-            where = f"{table}[id={rid}]"
-            try:
-                if table == "arm_event":
-                    ev.section = arm_section(row, where)
-                elif table == "non_standard_event":
-                    ev.section = _nonstd_section(row, where)
-            except FormatError as e:
-                res.skipped.append(Skipped(pre + (e.path or where), e.message))
-                continue
-            res.events.append(ev)
+        rid = None
+        try:
+            res.tables[table], cols = _check_schema(con, table)
+            for values in con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id"):
+                rid = _row(res, pre, table, dict(zip(cols, values, strict=True)))
+        except sqlite3.DatabaseError as e:
+            after = f" after id {rid}" if rid is not None else ""
+            res.skipped.append(Skipped(f"{pre}{table}", f"rows{after} unreadable: {e}"))
     con.close()
     return res
 
 
+def _row(res: RasdaemonResult, pre: str, table: str, row: dict[str, Any]) -> Any:
+    """One row into ``res``: u64 columns unsigned, its section rebuilt; skipped with the
+    reason when it cannot be."""
+    row = {c: (v + (1 << 64) if c in U64 and isinstance(v, int) and v < 0 else v) for c, v in row.items()}
+    rid = row.pop("id")
+    where = f"{table}[id={rid}]"
+    garbled = [c for c, v in row.items() if isinstance(v, _Garbled)]
+    if garbled:
+        res.skipped.append(Skipped(pre + f"{where}.{garbled[0]}", "text is not UTF-8 (kept with U+FFFD)"))
+    ev = RasEvent(table, {c: str(v) if isinstance(v, _Garbled) else v for c, v in row.items()}, rid)
+    try:
+        if table == "arm_event":
+            ev.section = arm_section(ev.row, where)
+        elif table == "non_standard_event":
+            ev.section = _nonstd_section(ev.row, where)
+    except FormatError as e:
+        res.skipped.append(Skipped(pre + (e.path or where), e.message))
+        return rid
+    res.events.append(ev)
+    return rid
+
+
+def _blob(row: dict[str, Any], col: str, where: str) -> bytes:
+    v = row.get(col) or b""
+    if not isinstance(v, bytes):
+        raise FormatError(f"expected a BLOB, got {type(v).__name__}", path=f"{where}.{col}")
+    return v
+
+
 def _nonstd_section(row: dict[str, Any], where: str):
-    g, data = row.get("sec_type") or b"", row.get("error") or b""
+    g, data = _blob(row, "sec_type", where), _blob(row, "error", where)
     if len(g) != 16:
         raise FormatError(f"sec_type is {len(g)} bytes, a GUID is 16", path=f"{where}.sec_type")
     try:

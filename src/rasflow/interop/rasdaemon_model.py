@@ -77,7 +77,8 @@ def to_record(ev: RasEvent) -> cper.CperRecord:
     sev, fields = 0, {}
     if ev.table == "non_standard_event":
         sev = {v: k for k, v in SEV_TEXT.items()}.get(ev.row.get("severity"), 0)
-        fid, ftext = ev.row.get("fru_id") or b"", (ev.row.get("fru_text") or "").encode("latin-1")[:20]
+        fid, ftext = ev.row.get("fru_id"), str(ev.row.get("fru_text") or "").encode("latin-1", "replace")[:20]
+        fid = fid if isinstance(fid, bytes) else b""
         fields = {"section_type": Guid(ev.row["sec_type"]), "fru_text": ftext.ljust(20, b"\0"),
                   "validation_bits": (1 if any(fid) else 0) | (2 if ftext else 0)}
         if len(fid) == 16:

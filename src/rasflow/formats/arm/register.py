@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import FormatError
+from ..errors import FormatError, as_int
 from .value import Closed, FrozenFields, RegValue, Table, fmt_field, name_of
 
 __all__ = ["Closed", "Field", "FrozenFields", "RegValue", "Register", "Table", "Variants",
@@ -328,11 +328,4 @@ def _fields_from_dict(reg, d: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _int(reg: str, path: str, v: Any) -> int:
-    if isinstance(v, str):
-        try:
-            return int(v, 0)
-        except ValueError:
-            raise FormatError(f"not an integer: {v!r}", path=f"{reg}.{path}") from None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise FormatError(f"expected an integer, got {type(v).__name__}", path=f"{reg}.{path}")
-    return v
+    return as_int(v, f"{reg}.{path}", text=True)

@@ -219,7 +219,7 @@ class CperSecProcArm(NamedTuple):
         return tuple.__new__(cls, (*head, err, tuple(ctxs), bytes(mv[pos:end])))
 
     def encode(self) -> bytes:
-        parts = [CperSecProcArmHeader.STRUCT.pack(*self[:_N_HEADER])]
+        parts = [CperSecProcArmHeader.pack(*self[:_N_HEADER])]
         parts += [e.encode() for e in self.err_info]
         parts += [c.encode() for c in self.context_info]
         parts.append(self.vendor_specific)

@@ -69,7 +69,7 @@ class CperSecFwErrRecRef(NamedTuple):
 
     def encode(self) -> bytes:
         guid = b"" if self.record_identifier_guid is None else bytes(self.record_identifier_guid)
-        return _Head.STRUCT.pack(self.record_type, self.revision, self.reserved, self.record_identifier) + guid + self.tail
+        return _Head.pack(self.record_type, self.revision, self.reserved, self.record_identifier) + guid + self.tail
 
     @property
     def nbytes(self) -> int:

@@ -29,6 +29,7 @@ from ...cper.sections import RawSection
 from ...errors import FormatError
 from ...layout import Guid
 from .common import (
+    MAX_FILL,
     get,
     get_guid,
     get_int,
@@ -228,9 +229,6 @@ def section_from_ir(d: Any, guid: Guid, path: str):
         return mod.from_ir(d, guid)
     except FormatError as e:
         raise e.within(path) from None
-
-
-MAX_FILL = 64 << 10  # zero fill for fields libcper leaves out: a few hundred bytes in practice
 
 
 def from_libcper(d: Any) -> CperRecord:

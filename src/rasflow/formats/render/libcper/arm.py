@@ -16,9 +16,18 @@ from typing import Any
 
 from ...cper import arm as a
 from ...cper import arm_names as an
-from ...errors import FormatError
+from ...errors import FormatError, as_int
 from ...layout import Guid
-from .common import bitfield_to_ir, get, get_bool, get_int, ir_to_bitfield, readable_pair
+from .common import (
+    bitfield_to_ir,
+    get,
+    get_bool,
+    get_int,
+    get_obj,
+    ir_to_bitfield,
+    readable_pair,
+    zero_fill,
+)
 
 FLAGS = ("firstErrorCaptured", "lastErrorCaptured", "propagated", "overflow")
 TRANSACTION_TYPES = {0: "Instruction", 1: "Data Access", 2: "Generic"}
@@ -293,7 +302,8 @@ def _err_info_from_ir(e: Any, p: str) -> a.CperArmErrInfo:
         info = get(e, "errorInformation", p)
         key = _SUB_KEYS.get(t)
         if key is not None and isinstance(info, dict) and key in info:
-            f["error_info"] = _error_information_from_ir(t, info[key], f"{p}.errorInformation.{key}")
+            f["error_info"] = _error_information_from_ir(t, get_obj(info, key, f"{p}.errorInformation"),
+                                                         f"{p}.errorInformation.{key}")
         vb |= a.CPER_ARM_INFO_VALID_ERR_INFO
     if "virtualFaultAddress" in e:
         f["virt_fault_addr"] = get_int(e, "virtualFaultAddress", p)
@@ -321,8 +331,8 @@ def _error_information_from_ir(err_type: int, d: Any, p: str) -> int:
             v = int(v)
         elif isinstance(v, dict):
             v = get_int(v, "value", f"{p}.{key}")
-        elif not isinstance(v, int):
-            raise FormatError(f"expected an integer, got {type(v).__name__}", path=f"{p}.{key}")
+        else:
+            v = as_int(v, f"{p}.{key}")
         fields[field], fields[field + "_valid"] = v, 1
     try:
         return reg.encode(**fields)
@@ -349,6 +359,6 @@ def _ctx_from_ir(c: Any, p: str) -> a.CperArmCtxInfo:
         regs = struct.pack(f"<{len(names)}{code}", *(get_int(array, n, ap, bits=bits, default=0) for n in names))
     else:
         regs = _unb64(get(array, "data", ap), f"{ap}.data")
-    regs = regs[:size].ljust(size, b"\0")
+    regs = zero_fill(regs, size, f"{p}.registerArraySize")
     version = get_int(c, "version", p, bits=16, default=0)
     return a.CperArmCtxInfo(version=version, type=ctx_type, size=size, regs=regs)

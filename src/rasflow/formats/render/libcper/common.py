@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...cper.timestamp import bcd2bin, bin2bcd
-from ...errors import FormatError
+from ...errors import FormatError, as_int
 from ...layout import NULL_GUID, Guid
 
 _MISSING = object()
+MAX_FILL = 64 << 10  # zero fill for fields libcper leaves out: a few hundred bytes in practice
 
 
 def get(d: Any, key: str, path: str, default: Any = _MISSING) -> Any:
@@ -23,14 +24,25 @@ def get(d: Any, key: str, path: str, default: Any = _MISSING) -> Any:
     raise FormatError(f"missing field {key!r}", path=f"{path}.{key}" if path else key)
 
 
-def get_int(d: Any, key: str, path: str, *, bits: int = 64, default: Any = _MISSING) -> int:
+def get_obj(d: Any, key: str, path: str, default: Any = _MISSING) -> Mapping[str, Any]:
+    """``d[key]`` that must be a JSON object."""
     v = get(d, key, path, default)
-    p = f"{path}.{key}" if path else key
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise FormatError(f"expected an integer, got {type(v).__name__}", path=p)
-    if not 0 <= v < 1 << bits:
-        raise FormatError(f"{v} does not fit in {bits} bits", path=p)
+    if not isinstance(v, Mapping):
+        raise FormatError(f"expected an object, got {type(v).__name__}", path=f"{path}.{key}" if path else key)
     return v
+
+
+def get_int(d: Any, key: str, path: str, *, bits: int = 64, default: Any = _MISSING) -> int:
+    return as_int(get(d, key, path, default), f"{path}.{key}" if path else key, bits=bits)
+
+
+def zero_fill(raw: bytes, size: int, path: str) -> bytes:
+    """``raw`` cut or zero-filled to the ``size`` a JSON field claims; never more than
+    MAX_FILL zeros, so memory is never sized by the input's claim."""
+    if size > len(raw) + MAX_FILL:
+        raise FormatError(f"{size} bytes claimed where {len(raw)} are given; at most {MAX_FILL} "
+                          "missing bytes are filled", path=path)
+    return raw[:size].ljust(size, b"\0")
 
 
 def get_bool(d: Any, key: str, path: str, default: Any = _MISSING) -> bool:
@@ -74,6 +86,8 @@ def timestamp_from_ir(text: Any, precise: bool, *, path: str) -> int:
         hours, minutes, seconds = int(text[11:13]), int(text[14:16]), int(text[17:19])
     except ValueError:
         raise FormatError(f"not a libcper timestamp: {text!r}", path=path) from None
+    if not all(0 <= x <= 99 for x in (century, year, month, day, hours, minutes, seconds)):
+        raise FormatError(f"not a libcper timestamp: {text!r}", path=path)
     b = bytes([bin2bcd(seconds), bin2bcd(minutes), bin2bcd(hours), 1 if precise else 0,
                bin2bcd(day), bin2bcd(month), bin2bcd(year), bin2bcd(century)])
     return int.from_bytes(b, "little")

@@ -6,7 +6,14 @@ from typing import Any
 
 from ...cper import memory as m
 from ...layout import Guid
-from .common import error_status_from_ir, error_status_to_ir, get, get_bool, get_int, readable_pair
+from .common import (
+    error_status_from_ir,
+    error_status_to_ir,
+    get_bool,
+    get_int,
+    get_obj,
+    readable_pair,
+)
 
 # MEMORY_ERROR_TYPES_VALUES (libcper's spelling of the UEFI names)
 MEMORY_ERROR_TYPES = (
@@ -72,14 +79,14 @@ def to_ir(sec: m.CperSecMemErr) -> dict[str, Any]:
 
 def from_ir(obj: dict[str, Any], guid: Guid) -> m.CperSecMemErr:
     p = "Memory"
-    d = get(obj, "Memory", "")
+    d = get_obj(obj, "Memory", "")
     v = 0
     f: dict[str, Any] = {}
     if "errorStatus" in d:
         f["error_status"] = error_status_from_ir(d["errorStatus"], f"{p}.errorStatus")
         v |= 1
     if "bank" in d:
-        bank = d["bank"]
+        bank = get_obj(d, "bank", p)
         if "value" in bank:
             f["bank"] = get_int(bank, "value", f"{p}.bank", bits=16)
             v |= 1 << 6
@@ -87,7 +94,7 @@ def from_ir(obj: dict[str, Any], guid: Guid) -> m.CperSecMemErr:
             f["bank"] = get_int(bank, "address", f"{p}.bank", bits=8) | get_int(bank, "group", f"{p}.bank", bits=8) << 8
             v |= 1 << 19 | 1 << 20
     if "extended" in d:
-        ext = d["extended"]
+        ext = get_obj(d, "extended", p)
         e = int(get_bool(ext, "rowBit16", f"{p}.extended", False)) | int(get_bool(ext, "rowBit17", f"{p}.extended", False)) << 1
         if "chipIdentification" in ext:
             e |= get_int(ext, "chipIdentification", f"{p}.extended", bits=3) << 5

@@ -29,7 +29,7 @@ from ...cper import nvidia as nv
 from ...cper.names import SEVERITY_LIBCPER
 from ...errors import FormatError
 from ...layout import Guid
-from .common import get_bool, get_int
+from .common import get_bool, get_int, zero_fill
 from .nvidia_ctx import (  # noqa: F401  (layouts and GPU_ARCHITECTURE re-exported)
     GPU_ARCHITECTURE,
     CperNvidiaGpuCtxInitMetadata,
@@ -62,8 +62,6 @@ _ARRAYS = {  # data format -> (variant key, array key, (JSON key, bytes) for eac
 }
 _GPU_VARIANT = {nv.CTX_GPU_INIT_METADATA: "gpuInitMetadata", nv.CTX_GPU_LEGACY_XID: "gpuLegacyXid",
                 nv.CTX_GPU_RECOMMENDED_ACTIONS: "gpuRecommendedActions"}
-_MAX_FILL = 1 << 24  # zero-fill for dataSize stops here (a JSON typo must not allocate 4 GiB)
-
 
 # --- to_ir --------------------------------------------------------------------------
 
@@ -204,7 +202,7 @@ def from_ir(obj: dict[str, Any], guid: Guid) -> nv.CperSecNvidia | nv.CperSecNvi
     if "FWErrorInfo" in d:
         fw = d["FWErrorInfo"]
         body = b"" if fw is None else _fwerror_from_ir(fw, f"{p}.FWErrorInfo").encode()
-        body = body.ljust(16 * count, b"\0")
+        body = body.ljust(16 * count, b"\0")  # registerCount is 8 bits: 4 KiB at most
         regs = nv.CperSecNvidia.decode(header.encode() + body).registers
         return nv.CperSecNvidia(header, regs, body[16 * count :])
     if "registers" not in d:  # libcper aborts here; the count's worth of zero pairs instead
@@ -317,9 +315,7 @@ def _ctx_from_ir(dev: int, c: Any, path: str) -> nv.CperNvidiaEventContext:
     t = _hexv(c, "dataFormatType", path, 2)
     raw = _ctx_data_from_ir(dev, t, _obj(c, "data", path), f"{path}.data")
     size = _int(c, "dataSize", path, 32) if "dataSize" in c else len(raw)
-    if size > len(raw) + _MAX_FILL:
-        raise FormatError(f"dataSize {size} is far beyond the {len(raw)} bytes the data gives", path=f"{path}.dataSize")
-    data = raw[:size].ljust(size, b"\0")
+    data = zero_fill(raw, size, f"{path}.dataSize")
     pad = -(16 + size) % 16
     header = nv.CperNvidiaEventCtxHeader(
         ctx_size=16 + size + pad, ctx_version=get_int(c, "version", path, bits=16, default=0), data_format_type=t,
