@@ -93,7 +93,8 @@ MALFORMED = {
         "x.toml:4: faults.cpu.aet.CE: unknown name; one of UC, UEU, UEO, UER",
     BASE + "[faults.cpu]\npa = 1.5\n": "x.toml:4: faults.cpu.pa: must be a number 0..1, got 1.5",
     "[base]\nscenario = guest-ue-ar\n": "x.toml:2: syntax: Invalid value (column 12)",
-    "count = 0\n" + BASE: "x.toml:1: count: 0 is out of range 1..1099511627776",
+    "count = 0\n" + BASE: ("x.toml:1: count: 0 is out of range 1..10000000 (about 1,200 faults/s per "
+                               "core: ten million take a day on a few cores)"),
 }
 
 

@@ -131,8 +131,13 @@ def _error(text: str) -> str:
 
 @pytest.mark.parametrize(("body", "message"), [
     ('[machine]\ncpus = 0', "t.toml:2: machine.cpus: 0 is out of range 1..256"),
-    ('[machine]\nram = "10000"', "t.toml:2: machine.ram: '10000' is not a multiple of 4096"),
-    ('[machine]\nram = 0', "t.toml:2: machine.ram: 0 is less than the minimum 4096"),
+    ('[machine]\nram = "134221825"', "t.toml:2: machine.ram: '134221825' is not a multiple of 4096"),
+    ('[machine]\nram = "4KiB"', "t.toml:2: machine.ram: '4KiB' is less than the minimum 128MiB (a kernel's image "
+                                "and early allocations take the first 64MiB, as in kernel/mm/page.py)"),
+    ('duration = "1000s"', "t.toml:1: duration: '1000s' is more than the maximum 100ms (a busy program runs "
+                           "about 2 s per simulated ms: longer runs do not finish in minutes)"),
+    ('[machine]\nram = 0', "t.toml:2: machine.ram: 0 is less than the minimum 128MiB (a kernel's image and early "
+                            "allocations take the first 64MiB, as in kernel/mm/page.py)"),
     ('[machine]\nras = "yes"', "t.toml:2: machine.ras: must be true or false, got string 'yes'"),
     ('[machine]\nnotifications = ["SEA", "NMI"]',
      "t.toml:2: machine.notifications[1]: 'NMI' is not one of SEA, SEI, SDEI, GPIO, GSIV, "

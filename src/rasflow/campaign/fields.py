@@ -9,6 +9,7 @@ from typing import Any
 from ..scenario import fields as f
 from ..scenario.fields import Conv, Ctx
 from ..scenario.locate import Path
+from ..scenario.spec import CE_COUNT_WHY, MAX_CE_COUNT
 
 Weights = tuple[tuple[str, float], ...]  # (name, weight > 0), in the order of the allowed names
 
@@ -47,7 +48,7 @@ def _range(item: Conv, what: str) -> Conv:
 
 
 time_range = _range(f.time(), "times")
-count_range = _range(f.integer(1, 1 << 32), "counts")
+count_range = _range(f.integer(1, MAX_CE_COUNT, CE_COUNT_WHY), "counts")
 
 
 def probability(ctx: Ctx, value: Any, path: Path) -> float:

@@ -187,13 +187,19 @@ def _check(ctx: Ctx, c: Campaign) -> Campaign:
     return replace(c, faults=dist)
 
 
+# About 1,200 faults/s per core (bench/bench_campaign.py): ten million take a day on a
+# few cores, and their store a few GB. Larger campaigns are several campaigns.
+MAX_FAULTS = 10_000_000
+FAULTS_WHY = "about 1,200 faults/s per core: ten million take a day on a few cores"
+
+
 def campaign_from_dict(data: dict[str, Any], file: str = "<dict>",
                        locator: Locator | None = None) -> Campaign:
     """Build and validate a Campaign from parsed TOML."""
     ctx = Ctx(file, locator or Locator({}))
     d = f.table(ctx, data, (), {
         "name": f.string, "description": f.string, "seed": f.integer(0, (1 << 64) - 1),
-        "count": f.integer(1, 1 << 40), "costs": f.choice("sampled", "typical"),
+        "count": f.integer(1, MAX_FAULTS, FAULTS_WHY), "costs": f.choice("sampled", "typical"),
         "base": _base, "sweep": lambda c, v, p: v,
         "faults": _faults}, required=("base",))
     settings, paired = _sweep(ctx, d.pop("sweep", {}), ("sweep",), d["base"])

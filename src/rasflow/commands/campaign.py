@@ -107,11 +107,12 @@ def _execute(c, out: str, faults: int | None, args: argparse.Namespace, stop) ->
 
 def run_main(argv: Sequence[str]) -> int:
     from ..campaign import Stop, load_campaign
+    from ..campaign.spec import FAULTS_WHY, MAX_FAULTS
     from ..scenario import ScenarioError
 
     args = run_parser().parse_args(argv)
-    if args.faults is not None and args.faults < 1:
-        return _error("--faults must be at least 1")
+    if args.faults is not None and not 1 <= args.faults <= MAX_FAULTS:
+        return _error(f"--faults must be 1..{MAX_FAULTS:,} ({FAULTS_WHY})")
     with Stop().handling() as stop:
         try:
             c = load_campaign(args.spec)

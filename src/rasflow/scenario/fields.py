@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from .locate import Locator, Path, format_path
 from .model import ScenarioError
-from .units import parse_addr, parse_size, parse_time
+from .units import format_size, format_time, parse_addr, parse_size, parse_time
 
 Conv = Callable[["Ctx", Any, Path], Any]
 NAME_RE = re.compile(r"[a-z0-9_-]+")
@@ -62,13 +62,15 @@ def boolean(ctx: Ctx, value: Any, path: Path) -> bool:
     return value
 
 
-def integer(lo: int, hi: int) -> Conv:
-    """An int in ``lo..hi`` inclusive."""
+def integer(lo: int, hi: int, why: str = "") -> Conv:
+    """An int in ``lo..hi`` inclusive; ``why`` says what the bounds are for."""
+    because = f" ({why})" if why else ""
+
     def conv(ctx: Ctx, value: Any, path: Path) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             ctx.error(path, f"must be an integer {lo}..{hi}, got {typename(value)} {value!r}")
         if not lo <= value <= hi:
-            ctx.error(path, f"{value} is out of range {lo}..{hi}")
+            ctx.error(path, f"{value} is out of range {lo}..{hi}{because}")
         return value
     return conv
 
@@ -85,8 +87,11 @@ def name(ctx: Ctx, value: Any, path: Path) -> str:
     return value
 
 
-def _unit(parse: Callable[[Any], int]) -> Callable[..., Conv]:
-    def make(minimum: int = 0, align: int = 1) -> Conv:
+def _unit(parse: Callable[[Any], int], show: Callable[[int], str] = str) -> Callable[..., Conv]:
+    def make(minimum: int = 0, align: int = 1, maximum: int | None = None, why: str = "") -> Conv:
+        """``why`` says what the bounds are for (in the error when a value is outside them)."""
+        because = f" ({why})" if why else ""
+
         def conv(ctx: Ctx, value: Any, path: Path) -> int:
             try:
                 n = parse(value)
@@ -97,7 +102,9 @@ def _unit(parse: Callable[[Any], int]) -> Callable[..., Conv]:
             if problem:
                 ctx.error(path, problem)
             if n < minimum:
-                ctx.error(path, f"{value!r} is less than the minimum {minimum}")
+                ctx.error(path, f"{value!r} is less than the minimum {show(minimum)}{because}")
+            if maximum is not None and n > maximum:
+                ctx.error(path, f"{value!r} is more than the maximum {show(maximum)}{because}")
             if n % align:
                 ctx.error(path, f"{value!r} is not a multiple of {align}")
             return n
@@ -105,6 +112,6 @@ def _unit(parse: Callable[[Any], int]) -> Callable[..., Conv]:
     return make
 
 
-size = _unit(parse_size)
-time = _unit(parse_time)
+size = _unit(parse_size, format_size)
+time = _unit(parse_time, format_time)
 addr = _unit(parse_addr)

@@ -69,6 +69,15 @@ KIND_TARGETS = {"memory-ue": MEMORY_TARGETS, "memory-ce": MEMORY_TARGETS,
                 "vserror": ("vm",)}
 DEFAULT_NAME = "scenario"
 
+# Limits: what a model kernel needs, and what a run finishes in reasonable time (a busy
+# program costs about 2 s of run time per simulated ms; a memory-ce is about 5 us each).
+MIN_RAM = 128 << 20
+RAM_WHY = "a kernel's image and early allocations take the first 64MiB, as in kernel/mm/page.py"
+MAX_DURATION = 100_000_000
+DURATION_WHY = "a busy program runs about 2 s per simulated ms: longer runs do not finish in minutes"
+MAX_CE_COUNT = 1 << 20
+CE_COUNT_WHY = "the 16-bit ERR<n>MISC0.CEC wraps 16 times by then; more adds run time, not behaviour"
+
 
 # --- processes and programs -----------------------------------------------------------------
 def _program(ctx: Ctx, raw: Any, path: Path) -> tuple:
@@ -133,7 +142,7 @@ def _notifications(ctx: Ctx, raw: Any, path: Path) -> tuple[str, ...]:
 
 def _machine(ctx: Ctx, raw: Any, path: Path) -> Machine:
     return Machine(**f.table(ctx, raw, path, {
-        "cpus": f.integer(1, 256), "ram": f.size(f.PAGE, f.PAGE), "ram_base": f.addr(0, f.PAGE),
+        "cpus": f.integer(1, 256), "ram": f.size(MIN_RAM, f.PAGE, why=RAM_WHY), "ram_base": f.addr(0, f.PAGE),
         "ras": f.boolean, "firmware_first": f.boolean, "notifications": _notifications,
         "iesb": f.boolean, "poll_interval": f.time(1),
         "el3_serror": f.choice(*EL3_SERROR)}))
@@ -149,7 +158,7 @@ def _host(ctx: Ctx, raw: Any, path: Path) -> HostSettings:
 def _vm(ctx: Ctx, raw: Any, path: Path) -> Vm:
     vm_name = raw.get("name") if isinstance(raw, dict) else None
     d = f.table(ctx, raw, path, {
-        "name": f.name, "vcpus": f.integer(1, 256), "ram": f.size(f.PAGE, f.PAGE),
+        "name": f.name, "vcpus": f.integer(1, 256), "ram": f.size(MIN_RAM, f.PAGE, why=RAM_WHY),
         "ipa_base": f.addr(0, f.PAGE), "policy": f.choice(*POLICIES), "ras": f.boolean,
         "cpu": f.integer(0, 255), "early_kill": f.boolean, "recovery": f.boolean,
         "hugepages": f.boolean,
@@ -206,7 +215,7 @@ def _fault(ctx: Ctx, raw: Any, path: Path) -> Fault:
     convs: dict[str, f.Conv] = {
         "at": f.time(), "kind": f.choice(*FAULT_KINDS),
         "target": lambda c, v, p: _target(c, v, p, kind),
-        "consume": f.choice("load", "store", "none"), "count": f.integer(1, 1 << 32),
+        "consume": f.choice("load", "store", "none"), "count": f.integer(1, MAX_CE_COUNT, CE_COUNT_WHY),
         "pa": f.addr(), "signal": f.choice("serror", "sync", "none"), "aet": f.choice(*AETS),
         "esr": f.integer(0, (1 << 64) - 1), "delay": f.time(), "synchronizable": f.boolean}
     takes = ("at", "kind", "target") + FAULT_KEYS[kind]
@@ -257,7 +266,7 @@ def scenario_from_dict(data: dict[str, Any], file: str = "<dict>",
 
     d = f.table(ctx, data, (), {
         "name": f.string, "description": f.string, "policy": f.choice(*POLICIES),
-        "seed": f.integer(0, (1 << 64) - 1), "duration": f.time(1), "machine": _machine,
+        "seed": f.integer(0, (1 << 64) - 1), "duration": f.time(1, maximum=MAX_DURATION, why=DURATION_WHY), "machine": _machine,
         "host": _host, "vms": vms, "faults": _faults, "expect": expect_mod.parse_expect})
     if not d.get("name"):
         stem = FsPath(file).stem

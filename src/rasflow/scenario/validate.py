@@ -157,8 +157,20 @@ def _check_expect(ctx: Ctx, s: Scenario) -> None:
             _no_process(ctx, s, at + ("no_signals", i), pid, vmm_ok=True)
 
 
+MAX_POLLS = 100_000  # GHES polls in one run: about 25 s of run time
+
+
+def _check_polls(ctx: Ctx, s: Scenario) -> None:
+    m = s.machine
+    if "POLLED" in m.notifications and s.duration // m.poll_interval > MAX_POLLS:
+        ctx.error(("machine", "poll_interval"), f"{format_time(m.poll_interval)} polls the GHES "
+                  f"{s.duration // m.poll_interval} times in {format_time(s.duration)}; at most "
+                  f"{MAX_POLLS} polls finish in reasonable time")
+
+
 def validate(ctx: Ctx, s: Scenario) -> None:
     """Raise the first cross-field problem of ``s`` as a ScenarioError."""
+    _check_polls(ctx, s)
     _check_processes(ctx, s.host.processes, ("host", "processes"), s.machine.cpus,
                      "CPU of the machine")
     _check_vms(ctx, s)
