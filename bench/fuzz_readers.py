@@ -5,13 +5,15 @@
 Inputs are split evenly over the targets and run in --jobs processes. Reported: inputs run,
 exceptions other than the target's bad-input error (with the target and input number that
 replays them: fuzzing.fuzz_input(target, n)), inputs over 1 s (an input still running after
-10 s is stopped and counted as an exception), and each worker's peak resident memory.
+10 s is stopped and counted as an exception), and each worker's peak resident memory;
+the figures go to bench/results/fuzz_readers.json.
 Exit status 1 when any of those three limits is broken (issue 17's acceptance).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import signal
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import fuzzing  # noqa: E402
 
+RESULTS = Path(__file__).resolve().parent / "results" / "fuzz_readers.json"
 SLOW_S = 1.0
 STOP_S = 10
 PEAK_MB = 256
@@ -67,7 +70,7 @@ def main() -> int:
     ap.add_argument("--targets", default=",".join(fuzzing.TARGETS))
     args = ap.parse_args()
     names = args.targets.split(",")
-    per = args.inputs // len(names)
+    per = -(-args.inputs // len(names))  # every target gets as many; the total is at least --inputs
     jobs = [(name, s, min(per, s + CHUNK)) for name in names for s in range(0, per, CHUNK)]
     t0 = time.perf_counter()
     totals: dict[str, dict] = {n: {"count": 0, "failures": [], "slow": [], "worst": 0.0} for n in names}
@@ -89,6 +92,13 @@ def main() -> int:
     slow = [s for t in totals.values() for s in t["slow"]]
     print(f"{'all':<16}{count:>10,}{len(failures):>12}{len(slow):>10}   in {took:.0f} s, {args.jobs} jobs; "
           f"peak memory of a worker {peak:.0f} MB")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "inputs": count, "exceptions": len(failures), "over_1s": len(slow), "seconds": round(took),
+        "jobs": args.jobs, "peak_mb_per_worker": round(peak),
+        "targets": {n: {"inputs": t["count"], "exceptions": len(t["failures"]), "slowest_s": round(t["worst"], 3)}
+                    for n, t in totals.items()},
+        "first_exceptions": failures[:20]}, indent=2) + "\n")
     for f in failures[:20]:
         print("exception:", *f)
     for s in slow[:20]:

@@ -16,3 +16,5 @@ fi
 .venv/bin/python bench/bench_campaign.py
 .venv/bin/python bench/bench_compare.py
 RASFLOW_FUZZ_EXAMPLES=${RASFLOW_FUZZ_EXAMPLES:-100000} .venv/bin/python -m pytest -q -p no:cacheprovider tests/cper/test_fuzz.py
+
+.venv/bin/python bench/fuzz_readers.py --inputs "${RASFLOW_FUZZ_READER_INPUTS:-1000000}"

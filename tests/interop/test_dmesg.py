@@ -197,7 +197,7 @@ def test_claims_in_the_text_are_not_memory_and_cut_values_are_problems():
     res = read_dmesg(text, source="h1")
     (rec,) = res.records
     problems = " ".join(rec.problems)
-    assert "hex dump word '875' is cut" in problems and "at most 65536 missing bytes are filled" in problems
+    assert "hex dump word '875' is cut" in problems and "at most 4096 missing bytes are filled" in problems
     wide = ("[    1.0] [Hardware Error]: event severity: recoverable\n"
             "[    1.0] [Hardware Error]:  Error 0, type: recoverable\n"
             "[    1.0] [Hardware Error]:   section_type: PCIe error\n"
@@ -205,3 +205,65 @@ def test_claims_in_the_text_are_not_memory_and_cut_values_are_problems():
     res = read_dmesg(wide, source="h2")
     assert not res.records and res.skipped[0].where == "h2:1"
     assert "cannot build the record" in res.skipped[0].reason
+
+
+def _sample_log() -> list[str]:
+    """The kernel's lines for the packaged sample record (an ARM processor error with a
+    cache error info and an AArch64 EL1 register context)."""
+    rec = cper.decode((Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes())
+    return write_dmesg([rec]).splitlines()
+
+
+def _damage(lines: list[str]) -> list[str]:
+    return [d for r in read_dmesg("\n".join(lines)).records for d in r.damage]
+
+
+def test_an_intact_log_has_no_damage():
+    assert _damage(_sample_log()) == []
+
+
+@pytest.mark.parametrize(("edit", "says"), [
+    (lambda ls: [x for x in ls if "MIDR:" not in x], "the kernel always prints 'MIDR' here; the log lacks it"),
+    (lambda ls: [x for x in ls if "num errors:" not in x], "the kernel always prints 'num errors' here"),
+    (lambda ls: [x.replace("AArch64 EL1 context registers", "AArc") for x in ls],
+     "'register context type: AArc' is not understood"),
+    (lambda ls: [x for x in ls if "register context type" not in x],
+     "the kernel always prints 'register context type' here"),
+    (lambda ls: _swap(ls, "MIDR:", "Multiprocessor Affinity"), "is not where the kernel prints it"),
+    (lambda ls: _twice(ls, "error_info:"), "'error_info' is not where the kernel prints it"),
+], ids=["MIDR dropped", "num errors dropped", "value cut", "context type dropped", "swapped", "repeated"])
+def test_damage_the_kernel_would_not_print_is_reported(edit, says):
+    """Issue 17: a dropped MIDR line read as MIDR=0 and a cut context type read as type 0,
+    with no word; a line the kernel always prints, and the order it prints them in, are known."""
+    damage = _damage(edit(_sample_log()))
+    assert any(says in d for d in damage), damage
+
+
+def _swap(lines: list[str], a: str, b: str) -> list[str]:
+    i = next(k for k, x in enumerate(lines) if a in x)
+    j = next(k for k, x in enumerate(lines) if b in x)
+    lines[i], lines[j] = lines[j], lines[i]
+    return lines
+
+
+def _twice(lines: list[str], a: str) -> list[str]:
+    i = next(k for k, x in enumerate(lines) if a in x)
+    return lines[:i + 1] + lines[i:]
+
+
+def test_decode_refuses_a_damaged_log_unless_lenient(tmp_path, capsys):
+    from rasflow.cli import main
+
+    log = tmp_path / "dmesg.txt"
+    log.write_text("\n".join(x for x in _sample_log() if "MIDR:" not in x) + "\n")
+    assert main(["decode", str(log)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "1 record(s) may differ from what was printed" in err[0] and "--lenient" in err[0]
+    assert main(["decode", "--lenient", str(log)]) == 0
+    captured = capsys.readouterr()
+    assert "the kernel always prints 'MIDR' here" in captured.err and "midr" in captured.out
+
+
+def test_a_cut_fixed_width_value_is_reported():
+    lines = [x[: x.index("MIDR: 0x") + 15] if "MIDR: 0x" in x else x for x in _sample_log()]
+    assert any("is not how the kernel prints the value read from it" in d and "MIDR" in d for d in _damage(lines))

@@ -294,7 +294,7 @@ def test_text_that_is_not_utf8_is_kept_and_said():
 
 @pytest.mark.parametrize(("column", "value"), [("mpidr", "'x'"), ("affinity", "999"), ("err_info", "'text'")])
 def test_a_column_of_the_wrong_type_skips_its_row_naming_the_column(column, value):
-    data = _db_with(f"UPDATE arm_event SET {column} = {value}")
+    data = _db_with(f"UPDATE arm_event SET {column} = {value}")  # mpidr: TEXT in an INTEGER column
     res = rd.read_rasdaemon(data, source="r.db")
     assert not [e for e in res.events if e.table == "arm_event"]
     assert res.skipped and all(s.where.endswith(f".{column}") for s in res.skipped)

@@ -165,8 +165,6 @@ def summary_main(argv: Sequence[str]) -> int:
             Path(args.html).write_text(render_html(s, latency_histogram(args.dir)))
     except StoreError as e:
         return _error(e)
-    except OSError as e:
-        return _error(f"{args.html}: {e.strerror}")
     print(json.dumps(s, indent=2) if args.json else format_text(s))
     return 0
 

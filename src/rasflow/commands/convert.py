@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
     from ..formats import cper
 
     args = parser().parse_args(argv)
-    records = []
+    records, tables = [], 0
     for name in args.inputs:
         try:
             objs, skipped = load(name, read_raw(name), kind=args.kind, lenient=args.lenient)
@@ -42,11 +42,14 @@ def main(argv: Sequence[str]) -> int:
             return fail("convert", e, name if isinstance(e, FormatError) else None)
         for s in skipped:
             print(f"rasflow convert: {name}: skipped {s}", file=sys.stderr)
-        records += [o for o in objs if isinstance(o, cper.CperRecord | cper.Estatus)]
-        if len(objs) != sum(isinstance(o, cper.CperRecord | cper.Estatus) for o in objs):
-            print(f"rasflow convert: {name}: ACPI tables are not converted (use decode)", file=sys.stderr)
+        cpers = [o for o in objs if isinstance(o, cper.CperRecord | cper.Estatus)]
+        records += cpers
+        tables += len(objs) - len(cpers)
     if not records:
-        return fail("convert", UserError("no CPER records or status blocks in the inputs"))
+        why = f" ({tables} ACPI table(s): use decode)" if tables else ""
+        return fail("convert", UserError(f"no CPER records or status blocks in the inputs{why}"))
+    if tables:
+        print(f"rasflow convert: {tables} ACPI table(s) are not converted (use decode)", file=sys.stderr)
     try:
         out = _write(records, args.to, args.out)
     except (FormatError, UserError) as e:

@@ -127,31 +127,44 @@ def load(name: str, raw: bytes, *, kind: str = "auto", lenient: bool = False) ->
         return [_decode_bytes(text_to_bytes(raw, name), args)], []
     from ..interop.readers import read_any
 
-    found = read_any(raw, kind=container, source=name)
-    return [item.obj for item in found.items], found.skipped
+    found = _refuse_damaged(read_any(raw, kind=container, source=name), name, lenient)
+    return [item.obj for item in found.items], found.skipped + found.damaged()
+
+
+def _refuse_damaged(found, name: str, lenient: bool):
+    """Without --lenient, records the input may not hold as they were printed (a line the
+    kernel always prints is missing, lines out of order, a line nothing reads) are refused."""
+    damaged = found.damaged()
+    if damaged and not lenient:
+        n = sum(bool(i.damage) for i in found.items)
+        raise UserError(f"{name}: {n} record(s) may differ from what was printed: {damaged[0]}"
+                        f"{f' (and {len(damaged) - 1} more)' if len(damaged) > 1 else ''}; "
+                        "--lenient reads them anyway and lists every problem")
+    return found
 
 
 def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str | None) -> int:
     """Every object a container reader found, then what it skipped (counted, on stderr)."""
     from ..interop.readers import read_any
 
-    found = read_any(raw, kind=kind, source=name)
+    found = _refuse_damaged(read_any(raw, kind=kind, source=name), name, args.lenient)
     if title and fmt == "text":
         print(f"== {title} ({kind})")
     for item in found.items:
         if fmt == "text":
             print(f"-- {item.where}")
         _emit(item.obj, fmt, args, None)
-        for p in item.problems:
+        for p in item.problems + item.damage:
             print(f"   problem: {p}", file=sys.stderr)
     if fmt == "text":
         for ev in found.events:
             print(f"event: {ev}")
+    if not found.items and not found.events:  # nothing of the kind in it: not a success
+        first = f": {found.skipped[0]}" if found.skipped else ""
+        more = f" (and {len(found.skipped) - 1} more skipped)" if len(found.skipped) > 1 else ""
+        return fail("decode", UserError(f"{name}: nothing decoded as {kind}{first}{more}"))
     for s in found.skipped:
         print(f"rasflow decode: {name}: skipped {s}", file=sys.stderr)
-    if not found.items and not found.events:  # nothing of the kind in it: not a success
-        return fail("decode", UserError(f"{name}: nothing decoded as {kind}"
-                                        + (f" ({len(found.skipped)} skipped)" if found.skipped else "")))
     print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.events)} events, "
           f"{len(found.skipped)} skipped", file=sys.stderr)
     return 0

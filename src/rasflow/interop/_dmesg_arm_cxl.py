@@ -142,7 +142,12 @@ class ArmCxlFeeds:
             m = re.match(r"error_type: (?:0x([0-9a-f]+): .*|(\d+), (.*))$", b)
             if m:
                 # UEFI 2.9A bitmask (new kernels) or the older enumeration "0, cache error"
-                err["type"] = int(m.group(1), 16) if m.group(1) else 1 << (int(m.group(2)) + 1)
+                if m.group(1):
+                    err["type"] = int(m.group(1), 16)
+                elif int(m.group(2)) < 7:  # the 8-bit type field holds bits 1..7
+                    err["type"] = 1 << (int(m.group(2)) + 1)
+                else:
+                    self.problems.append(f"{where}: error_type {m.group(2)} is not one the 8-bit field holds")
                 return True
             m = re.match(r"(error_info|virtual fault address|physical fault address): 0x([0-9a-f]+)$", b)
             if m:
@@ -160,8 +165,8 @@ class ArmCxlFeeds:
             self.hex_target = self.ctx[-1]["regs"]
             return True
         m = re.match(r"register context type: (.+)$", b)
-        if m and self.ctx:
-            self.ctx[-1]["type"] = _CTX_TYPES.get(m.group(1), 0)
+        if m and self.ctx and m.group(1) in _CTX_TYPES:
+            self.ctx[-1]["type"] = _CTX_TYPES[m.group(1)]
             return True
         m = re.match(r"Vendor specific error info has (\d+) bytes:$", b)
         if m:

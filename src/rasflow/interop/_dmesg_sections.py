@@ -17,10 +17,10 @@ from ..formats.cper import proc_generic as pg
 from ..formats.cper.sections import RawSection, decode_section, section_class
 from ..formats.errors import FormatError
 from ..formats.layout import Guid
-from ..formats.render.kernel import KERNEL_SECTIONS
+from ..formats.render.kernel import IGNORE_SECTIONS, KERNEL_SECTIONS
 from ._dmesg_arm_cxl import ArmCxlFeeds
 
-MAX_FILL = 64 << 10  # zeros supplied for hexdump rows a log lacks
+MAX_FILL = 4 << 10  # zeros supplied for hexdump rows a log lacks (a few dropped rows, not a claimed length)
 _HEX = re.compile(r"([0-9a-f]{8}): ((?:[0-9a-f]{2,16}(?: |$))+)")
 _MEM_LOC = {"node": m_.CPER_MEM_VALID_NODE, "card": m_.CPER_MEM_VALID_CARD, "module": m_.CPER_MEM_VALID_MODULE,
             "rank": m_.CPER_MEM_VALID_RANK_NUMBER, "bank": m_.CPER_MEM_VALID_BANK,
@@ -87,11 +87,15 @@ class SectionParser(ArmCxlFeeds):
         self.vendor: dict[int, bytes] = {}
         self.vendor_len: int | None = None
         self.after = b""
+        self.lines: list[tuple[str, str]] = []  # (file:line, text) of each line given to it
+        self.unread: list[str] = []  # lines routed here that nothing reads
+        self.printed_fields = True  # False when the kernel found it too short to print them
 
     def set_type(self, guid: bytes, *, unknown: bool = False) -> None:
         self.guid = Guid(bytes(guid))
         entry = KERNEL_SECTIONS.get(bytes(guid))
-        self.kind = "unknown" if unknown else (entry[2] if entry else "ia32x64")
+        self.kind = "unknown" if unknown else (entry[2] if entry else
+                                               "cxl_event" if guid in IGNORE_SECTIONS else "ia32x64")
         self.hex_target = self.hex if self.kind in ("unknown", "firmware", "cxl") else None
 
     def feed(self, b: str, where: str) -> bool:
@@ -217,6 +221,11 @@ class SectionParser(ArmCxlFeeds):
         return ":" not in b  # cper_print_bits name lines: derived from error_type / flags
 
     def _feed_firmware(self, b: str, where: str) -> bool:
+        m = re.match(r"error section length is too small: offset=(\d+), length=(\d+)$", b)
+        if m:  # cper_print_fw_err: the kernel stops there
+            self.problems.append(f"{where}: the section is {m.group(2)} bytes, shorter than its revision's "
+                                 f"{m.group(1)}; rebuilt with the revision's whole fields")
+            return True
         m = re.match(r"Firmware Error Record Type: (.+)$", b)
         if m:
             self.f["record_type"] = _FW_TYPES.get(m.group(1), 0xFF)
@@ -320,6 +329,10 @@ class SectionParser(ArmCxlFeeds):
             return self._arm()
         if self.kind == "cxl":
             return self._cxl()
+        if self.kind == "cxl_event":  # cper_estatus_print_section names it and prints nothing more
+            self.problems.append(f"{self.where}: the kernel prints no field of a CXL event section; "
+                                 "its body is not in the log")
+            return RawSection(self.guid, b"", "the kernel prints no field of a CXL event")
         self.problems.append(f"{self.where}: {self.kind} section: fields are not read from the log")
         return RawSection(self.guid, b"", f"{self.kind} fields not read from the log")
 

@@ -13,6 +13,7 @@ non-breaking spaces, timestamps, caller ids, syslog prefixes) is undone where it
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +23,18 @@ from ..formats.cper import names as n
 from ..formats.cper.estatus import Estatus, build_estatus
 from ..formats.errors import FormatError
 from ..formats.layout import Guid
-from ..formats.render.kernel import KERNEL_SECTIONS, ghes_print_estatus, render_estatus
+from ..formats.render.kernel import (
+    IGNORE_SECTIONS,
+    KERNEL_SECTIONS,
+    ghes_print_estatus,
+    render_estatus,
+)
 from ._dmesg_sections import SectionParser, new_section
 
 HW = "[Hardware Error]:"
 _SEV = {v: k for k, v in n.SEVERITY_KERNEL.items()}
-_TITLES = {t: guid for guid, (t, *_rest) in KERNEL_SECTIONS.items()} | {"IA32/X64 processor error": g.CPER_SEC_PROC_IA}
+_TITLES = ({t: guid for guid, (t, *_rest) in KERNEL_SECTIONS.items()} | {"IA32/X64 processor error": g.CPER_SEC_PROC_IA}
+           | {t: guid for guid, t in IGNORE_SECTIONS.items()})
 _MARK = re.compile(r"(\{\d+\})?\[Hardware Error\]: ?")
 _BRACKET = re.compile(r"^\[[^\]]*\]\s*")
 _WRAP_NEXT = re.compile(r"^\s*(\[|\S+\s+\d+\s+\d\d:|\d{4}-\d\d-\d\dT|kernel:)")
@@ -64,6 +71,9 @@ class LogRecord:
     source_id: int | None = None
     bert: bool = False
     problems: list[str] = field(default_factory=list)
+    # lines the kernel always prints that the log lacks, lines out of the kernel's order,
+    # lines of the record nothing reads: the record may differ from what was printed
+    damage: list[str] = field(default_factory=list)
 
     def render(self) -> list[str]:
         """The kernel's lines for it again (the GHES source line when the log had one)."""
@@ -176,6 +186,7 @@ def read_dmesg(data: bytes | str, *, source: str = "") -> DmesgResult:
             if cur is not None:
                 cur.problems.append(f"{where}: the kernel found the section shorter than its type needs "
                                     "and printed no fields")
+                cur.printed_fields = False
             continue
         marks = list(_MARK.finditer(s))
         if not marks:
@@ -310,6 +321,7 @@ def _line(body: str, seq: int | None, where: str, open_recs: dict, close, res: D
     if cur is None:
         res.skipped.append(Skipped(where, "CPER line before any section", b))
         return
+    cur.lines.append((where, b))
     m = re.match(r"fru_id: (\S+)$", b)
     if m and cur.guid is None:
         cur.fru_id = Guid.parse(m.group(1))
@@ -333,6 +345,8 @@ def _line(body: str, seq: int | None, where: str, open_recs: dict, close, res: D
     if not cur.feed(b, where):
         why = "fields of this section type are not read" if cur.kind in ("cxl", "ia32x64") else "not understood"
         res.skipped.append(Skipped(where, f"{why} ({cur.kind or 'untyped'} section)", b))
+        if cur.kind not in ("cxl", "ia32x64"):
+            cur.unread.append(f"{where}: {b[:60]!r} is not understood; the record lacks what it says")
 
 
 def _build(r: _Rec, res: DmesgResult) -> LogRecord | None:
@@ -351,6 +365,8 @@ def _build(r: _Rec, res: DmesgResult) -> LogRecord | None:
         sev = max((h["error_severity"] for _, h in items), key=lambda s: (s == 1, s == 0, s == 2), default=0)
         problems.append(f"{r.where}: no event severity line; used the sections'")
     est = build_estatus(items, error_severity=sev)
+    damage = [u for sp in r.sections for u in sp.unread]
+    damage += _unaccounted(r.sections, render_estatus(est))
     for i, sp in enumerate(r.sections):
         if sp.after and i == len(r.sections) - 1:
             est = est._replace(trailing=sp.after)  # bytes the kernel read past the section, as it printed them
@@ -358,7 +374,56 @@ def _build(r: _Rec, res: DmesgResult) -> LogRecord | None:
                             "kept as the block's trailing bytes")
         elif sp.after:
             problems.append(f"{sp.where}: the kernel printed bytes read past the section; not kept")
-    return LogRecord(est, r.where, r.seq, r.source_id, r.bert, problems)
+    return LogRecord(est, r.where, r.seq, r.source_id, r.bert, problems, damage)
+
+
+# Lines the kernel prints for every section of its type, whatever the validation bits
+# (cper_print_proc_arm, cper_print_fw_err, the unknown-section hex dump, cper_estatus_print_section).
+_ALWAYS = {"section_type", "MIDR", "num errors", "register context type", "Firmware Error Record Type",
+           "Revision", "Record Identifier", "section length"}
+_ROW = re.compile(r"[0-9a-f]{8}: ")
+_FIXED = re.compile(r": 0x[0-9a-f]{16}$")  # %016llx: every kernel prints these at full width
+
+
+def _key(line: str) -> str:
+    return line.split(":", 1)[0].strip()
+
+
+def _unaccounted(sections: list[SectionParser], rendered: list[str]) -> list[str]:
+    """The log's lines of each section against the kernel's lines for the record read from
+    them: a line the kernel always prints that the log lacks, lines in another order than
+    the kernel prints them, and a fixed-width value printed otherwise than the kernel would
+    print the value read (a cut line), mean the record is not what was printed."""
+    printed: list[list[tuple[str, str]]] = []
+    for line in rendered:
+        body = line.split("]:", 1)[-1].strip()
+        if re.match(r"Error \d+, type: ", body):
+            printed.append([])
+        elif printed and not _ROW.match(body):
+            printed[-1].append((_key(body), body))
+    out = []
+    for sp, want in zip(sections, printed, strict=False):
+        got = [(w, _key(b), b) for w, b in sp.lines if not _ROW.match(b)]
+        have = {k for _, k, _ in got}
+        # a log from a kernel that printed this type in another form (an older kernel's
+        # "section type: unknown"): only the order of the lines both forms share is checked
+        same_form = ("section_type" in have) == ("section_type" in {k for k, _ in want}) and sp.printed_fields
+        want = [(k, t) for k, t in want if k in have or (same_form and k in _ALWAYS)]
+        known = {k for k, _ in want}
+        got = [g for g in got if g[1] in known]
+        ops = difflib.SequenceMatcher(None, [k for _, k, _ in got], [k for k, _ in want], autojunk=False)
+        for tag, i1, i2, j1, j2 in ops.get_opcodes():
+            if tag == "equal":
+                out += [f"{w}: {text!r} is not how the kernel prints the value read from it ({t!r}): cut?"
+                        for (w, _, text), (_, t) in zip(got[i1:i2], want[j1:j2], strict=True)
+                        if text != t and _FIXED.search(t)]
+            elif tag == "insert" or (tag == "replace" and not {k for k, _ in want[j1:j2]} & have):
+                where = got[i1][0] if i1 < len(got) else (got[-1][0] if got else sp.where)
+                out += [f"{where}: the kernel always prints {k!r} here; the log lacks it" for k, _ in want[j1:j2]]
+            else:
+                out += [f"{w}: {k!r} is not where the kernel prints it (lines dropped, repeated or "
+                        "out of order)" for w, k, _ in got[i1:i2]]
+    return out
 
 
 def write_dmesg(records: list[Any], *, seq_start: int = 1, source_id: int | None = None) -> str:

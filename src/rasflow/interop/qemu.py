@@ -46,6 +46,9 @@ def build_payload(obj: Any, *, error_severity: int | None = None, check_size: bo
         est = cper.build_estatus([obj], error_severity=sev, revision=GDATA_REVISION)
     else:
         raise TypeError(f"expected a CperRecord, an Estatus or a section object, got {type(obj).__name__}")
+    if not est.entries:  # ghes_read_estatus(): block_status 0 is "no error", -ENOENT
+        raise FormatError("the status block has no error data entry: the guest kernel would read it "
+                          "as no error at all", path="block.block_status")
     data = est.encode()
     if check_size and len(data) > GHES_BLOCK_SIZE:
         raise FormatError(

@@ -44,6 +44,9 @@ SQLITE_MAGIC = b"SQLite format 3\0"
 DB_PATH = "/var/lib/rasdaemon/ras-mc_event.db"
 PK, T, I, B = "INTEGER PRIMARY KEY", "TEXT", "INTEGER", "BLOB"  # noqa: E741
 
+_PY: dict[str, type | tuple[type, ...]] = {PK: int, I: int, T: str, B: bytes}  # what each SQLite type reads as
+_SQL = {int: "an INTEGER", float: "a REAL", str: "TEXT", bytes: "a BLOB"}
+
 # ras-record.c: column names and SQLite types, in table order
 ARM_V068 = [("id", PK), ("timestamp", T), ("error_count", I), ("affinity", I), ("mpidr", I),
             ("running_state", I), ("psci_state", I), ("err_info", B), ("context_info", B), ("vendor_info", B)]
@@ -125,7 +128,7 @@ def arm_row(sec: CperSecProcArm, ts: str = EPOCH) -> dict[str, Any]:
 
 def arm_section(row: dict[str, Any], where: str = "arm_event") -> CperSecProcArm:
     """Rebuild the ARM processor section from an arm_event row (midr is not stored: 0)."""
-    err, ctx, ven = (_blob(row, k, where) for k in ("err_info", "context_info", "vendor_info"))
+    err, ctx, ven = (row.get(k) or b"" for k in ("err_info", "context_info", "vendor_info"))
     if len(err) % 32:
         raise FormatError(f"{len(err)} bytes is not a whole number of 32-byte entries",
                           path=f"{where}.err_info", offset=len(err) - len(err) % 32, need=32 - len(err) % 32)
@@ -307,6 +310,12 @@ def _row(res: RasdaemonResult, pre: str, table: str, row: dict[str, Any]) -> Any
     row = {c: (v + (1 << 64) if c in U64 and isinstance(v, int) and v < 0 else v) for c, v in row.items()}
     rid = row.pop("id")
     where = f"{table}[id={rid}]"
+    sql = dict(TABLES[table] + ARM_V068)
+    wrong = next((c for c, v in row.items() if v is not None and not isinstance(v, _PY[sql[c]])), None)
+    if wrong is not None:
+        res.skipped.append(Skipped(pre + f"{where}.{wrong}", f"a {sql[wrong]} column holds "
+                                   f"{_SQL.get(type(row[wrong]), type(row[wrong]).__name__)}"))
+        return rid
     garbled = [c for c, v in row.items() if isinstance(v, _Garbled)]
     if garbled:
         res.skipped.append(Skipped(pre + f"{where}.{garbled[0]}", "text is not UTF-8 (kept with U+FFFD)"))
@@ -323,15 +332,8 @@ def _row(res: RasdaemonResult, pre: str, table: str, row: dict[str, Any]) -> Any
     return rid
 
 
-def _blob(row: dict[str, Any], col: str, where: str) -> bytes:
-    v = row.get(col) or b""
-    if not isinstance(v, bytes):
-        raise FormatError(f"expected a BLOB, got {type(v).__name__}", path=f"{where}.{col}")
-    return v
-
-
 def _nonstd_section(row: dict[str, Any], where: str):
-    g, data = _blob(row, "sec_type", where), _blob(row, "error", where)
+    g, data = row.get("sec_type") or b"", row.get("error") or b""
     if len(g) != 16:
         raise FormatError(f"sec_type is {len(g)} bytes, a GUID is 16", path=f"{where}.sec_type")
     try:

@@ -29,6 +29,7 @@ class Item:
     obj: Any
     where: str
     problems: list[str] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)  # the object may not be what the input held
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Found:
     items: list[Item] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "file:line: reason"
     events: list[Any] = field(default_factory=list)
+
+    def damaged(self) -> list[str]:
+        return [d for item in self.items for d in item.damage]
 
 
 def _funcs(kind: str) -> tuple[Callable[..., Any], Callable[[bytes], bool]] | None:
@@ -76,7 +80,7 @@ def _where_reason(s: Any) -> str:
 
 
 def _dmesg(kind: str, r: Any) -> Found:
-    items = [Item(rec.estatus, rec.where, list(rec.problems)) for rec in r.records]
+    items = [Item(rec.estatus, rec.where, list(rec.problems), list(rec.damage)) for rec in r.records]
     return Found(kind, items, [_where_reason(s) for s in r.skipped], list(r.events))
 
 

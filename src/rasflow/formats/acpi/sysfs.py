@@ -42,7 +42,7 @@ def read_tables_dir(
     tables: dict[str, Any] = {}
     for name in sorted(os.listdir(path)):
         full = os.path.join(path, name)
-        if not os.path.isfile(full):
+        if name.startswith(".") or not os.path.isfile(full):  # sysfs names tables by signature
             continue
         if wanted is not None and name.rstrip("0123456789").upper() not in wanted:
             continue

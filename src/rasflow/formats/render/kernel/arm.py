@@ -4,7 +4,9 @@
 Like the kernel, the printer walks the section's bytes by its own counts and by
 ``section_length``, so it also prints sections the codec would reject (it takes a
 RawSection as well). Where the kernel would read past the section, bytes read as
-zero, at most ``MAX_READ`` of them per read.
+zero, at most ``MAX_READ`` of them per read; its hex dumps show at most ``MAX_DUMP_PAST``
+bytes past the section in all (a context size of 0xE2112A05 makes the kernel dump
+whatever memory follows, gigabytes of it or a fault: not something to print in full).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .hexdump import hex_dump_lines
 ACCEPTS_RAW_SECTION = True
 
 MAX_READ = 0x10000
+MAX_DUMP_PAST = 0x1000
 _MAX_CTX_TYPE = len(an.ARM_REG_CTX) - 1
 
 
@@ -32,6 +35,15 @@ class _Mem:
 
     def __init__(self, data: bytes):
         self.data = data
+        self.dump_past = MAX_DUMP_PAST
+
+    def dump(self, off: int, n: int) -> bytes:
+        """The bytes a print_hex_dump of ``n`` at ``off`` shows, within the past-the-section budget."""
+        raw = self.read(off, n)
+        inside = max(0, min(off + len(raw), len(self.data)) - max(off, 0))
+        keep = inside + min(len(raw) - inside, self.dump_past)
+        self.dump_past -= keep - inside
+        return raw[:keep] if off >= 0 else raw[len(raw) - keep:]
 
     def read(self, off: int, n: int) -> bytes:
         n = max(0, min(n, MAX_READ))
@@ -138,12 +150,12 @@ def cper_print_proc_arm(pfx: str, sec, gdata=None) -> list[str]:
         if ctx_type > _MAX_CTX_TYPE:
             return out + [f"{newpfx}Invalid context type: {ctx_type} (max: {_MAX_CTX_TYPE})"]
         out.append(f"{newpfx}register context type: {an.ARM_REG_CTX[ctx_type]}")
-        out += hex_dump_lines(newpfx, mem.read(pos + a.CTX_HEAD.size, size))
+        out += hex_dump_lines(newpfx, mem.dump(pos + a.CTX_HEAD.size, size))
         length = _s32(length - total)
         pos += total
     if length > 0:
         out.append(f"{pfx}Vendor specific error info has {length} bytes:")
-        out += hex_dump_lines(newpfx, mem.read(pos, length), ascii=True)
+        out += hex_dump_lines(newpfx, mem.dump(pos, length), ascii=True)
     return out
 
 
