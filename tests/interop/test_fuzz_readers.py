@@ -8,6 +8,7 @@ runs the long run, bench/fuzz_readers.py, over a million.
 from __future__ import annotations
 
 import os
+import struct
 
 import pytest
 
@@ -40,7 +41,19 @@ def test_mutated_inputs(name):
             raise AssertionError(f"{name} input {n} ({len(data)} bytes): {type(e).__name__}: {e}") from e
 
 
+def _arm_block_of_65535_err_infos() -> bytes:
+    """A status block whose 40-byte ARM section claims 0xFFFF error info entries (it printed
+    266,244 lines before the kernel's 'section length is too small' check was modelled)."""
+    from rasflow.formats.cper import guids as g
+
+    body = struct.pack("<IHHI", 0, 0xFFFF, 0, 40).ljust(40, b"\0")
+    gdata = struct.pack("<16sIHBBI16s20s", bytes(g.CPER_SEC_PROC_ARM), 0, 0x300, 0, 0, 40, bytes(16), bytes(20))
+    gdata += bytes(8)  # the v300 entry's timestamp
+    return struct.pack("<5I", 1, 0, 0, len(gdata) + 40, 0) + gdata + body
+
+
 @pytest.mark.parametrize("case", [
+    ("cper", _arm_block_of_65535_err_infos()),
     ("qmp", b'{"execute": "inject-ghes-v2-error", "arguments": ["cper"]}'),
     ("qmp", '{"execute": "inject-ghes-v2-error", "arguments": {"cper": "\u00e9"}}'.encode()),
     ("redfish", b'{"Members": [{"@odata.type": "#LogEntry.v1_15_0.LogEntry", "Severity": ["Critical"]}]}'),
