@@ -139,18 +139,14 @@ RAS_MC_CTL = shutil.which("ras-mc-ctl") or next(
 
 @pytest.fixture
 def installed_db(tmp_path):
-    """Put our DB at rasdaemon's fixed path; restore whatever was there afterwards."""
+    """A database at ras-mc-ctl's fixed path (/var/lib/rasdaemon/ras-mc_event.db) seen only
+    by ras-mc-ctl: it runs in a private mount namespace where a directory of ours is bound
+    over /var/lib, so a live rasdaemon's database is never read or written."""
     if RAS_MC_CTL is None:
         pytest.skip("ras-mc-ctl not installed (Debian package rasdaemon: apt-get install rasdaemon)")
-    path = Path(rd.DB_PATH)
-    if not os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK):
-        pytest.skip(f"cannot write {path} (needs root)")
-    made_dir = not path.parent.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup = tmp_path / "saved.db"
-    had = path.exists()
-    if had:
-        shutil.copy2(path, backup)
+    if UNSHARE is None or subprocess.run([UNSHARE, "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("no private mount namespace here (unshare --mount needs root)")
+    (tmp_path / "lib" / "rasdaemon").mkdir(parents=True)
     env = dict(os.environ)
     if not any(shutil.which("modprobe", path=d) for d in ("/sbin", "/usr/sbin", env.get("PATH", ""))):
         # ras-mc-ctl exits 1 at start-up unless it finds modprobe (only --status etc. use it)
@@ -158,19 +154,17 @@ def installed_db(tmp_path):
         (tmp_path / "bin" / "modprobe").write_text("#!/bin/sh\nexit 0\n")
         (tmp_path / "bin" / "modprobe").chmod(0o755)
         env["PATH"] = f"{tmp_path / 'bin'}:{env.get('PATH', '')}"
-    try:
-        yield path, env
-    finally:
-        if had:
-            shutil.copy2(backup, path)
-        else:
-            path.unlink(missing_ok=True)
-            if made_dir:
-                path.parent.rmdir()
+    env["RASFLOW_VAR_LIB"] = str(tmp_path / "lib")
+    return tmp_path / "lib" / "rasdaemon" / "ras-mc_event.db", env
+
+
+UNSHARE = shutil.which("unshare")
 
 
 def _ctl(opt: str, env) -> str:
-    p = subprocess.run([RAS_MC_CTL, opt], capture_output=True, text=True, env=env, timeout=60)
+    script = f'mount --bind "$RASFLOW_VAR_LIB" /var/lib && exec {RAS_MC_CTL} {opt}'
+    p = subprocess.run([UNSHARE, "--mount", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
     return p.stdout
 
@@ -255,8 +249,8 @@ def test_events_back_to_records_and_memory_failure_rows():
     back = res.records
     assert len(back) == sum(e.section is not None for e in res.events)
     nonstd = [e for e in res.events if e.table == "non_standard_event"]
-    orig = [s for e, s in zip(rd.events_from_records(recs), (s for r in recs for s in r.sections), strict=True)
-            if e.table == "non_standard_event"]
+    traced = (CperSecProcArm, rd.CperSecMemErr, rd.CperSecPcie)  # the sections with their own trace events
+    orig = [s for r in recs for s in r.sections if not isinstance(s.body, traced)]
     for ev, s in zip(nonstd, orig, strict=True):
         (b,) = rd.to_record(ev).sections
         d = s.descriptor
@@ -309,3 +303,47 @@ def test_a_damaged_page_keeps_the_rows_before_it():
     res = rd.read_rasdaemon(bytes(data), source="r.db")
     assert res.events  # the tables before the damage still read
     assert any("unreadable" in s.reason or "malformed" in s.reason for s in res.skipped)
+
+
+def test_mc_event_holds_what_ghes_edac_traces():
+    """ghes_edac_report_mem_error() (6.12): the location is cper_mem_err_location(), rank
+    from bit 15, bank group and address, the extended row; driver_detail is
+    print_mem_error_other_detail() with its last space cut."""
+    from rasflow.formats.cper import memory as m
+
+    v = (m.CPER_MEM_VALID_NODE | m.CPER_MEM_VALID_RANK_NUMBER | m.CPER_MEM_VALID_BANK_GROUP
+         | m.CPER_MEM_VALID_BANK_ADDRESS | m.CPER_MEM_VALID_ROW | m.CPER_MEM_VALID_ROW_EXT
+         | m.CPER_MEM_VALID_ERROR_STATUS | m.CPER_MEM_VALID_PA | m.CPER_MEM_VALID_ERROR_TYPE)
+    sec = m.CperSecMemErr(validation_bits=v, node=1, rank=3, bank=(2 << 8) | 5, row=0x1234, extended=0b10,
+                          error_status=0x400, physical_addr=0x8_0000_1000, error_type=3)
+    (ev,) = rd.events_from_records([cper.build_record([sec], error_severity=0)])
+    assert ev.row["driver_detail"] == ("APEI location: node:1 rank:3 bank_group:2 bank_address:5 row:135732 "
+                                       "status(0x0000000000000400): Storage error in DRAM memory")
+    assert (ev.row["err_msg"], ev.row["address"], ev.row["label"]) == ("multi-bit ECC", 0x8_0000_1000, "unknown memory")
+
+
+def test_what_a_row_cannot_hold_is_said():
+    from rasflow.formats.cper.pcie import CperSecPcie
+
+    notes: list[str] = []
+    arm = cper.decode(fuzz_sample()).sections[1].body
+    rd.write_rasdaemon([cper.build_record([arm, CperSecPcie(validation_bits=1)], error_severity=0)], notes=notes)
+    assert any("arm_event stores no MIDR" in n for n in notes)
+    assert any("traces no aer_event" in n for n in notes)
+
+
+def fuzz_sample() -> bytes:
+    return (Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes()
+
+
+def test_real_ras_mc_ctl_shows_rank_row_and_bank(installed_db):
+    """Issue 18: ras-mc-ctl --errors on our database shows the DIMM location the CPER has."""
+    from rasflow.formats.cper import memory as m
+
+    path, env = installed_db
+    v = (m.CPER_MEM_VALID_RANK_NUMBER | m.CPER_MEM_VALID_BANK_GROUP | m.CPER_MEM_VALID_BANK_ADDRESS
+         | m.CPER_MEM_VALID_ROW | m.CPER_MEM_VALID_PA)
+    sec = m.CperSecMemErr(validation_bits=v, rank=3, bank=(2 << 8) | 5, row=77, physical_addr=0x8_0000_1000)
+    rd.write_rasdaemon([cper.build_record([sec], error_severity=0)], str(path))
+    out = _ctl("--errors", env)
+    assert "rank:3 bank_group:2 bank_address:5 row:77" in out, out

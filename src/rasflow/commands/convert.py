@@ -86,7 +86,10 @@ def _write(records: list, to: str, out: str | None) -> str | None:
         raise UserError("--to rasdaemon-db needs --out FILE")
     from ..interop.rasdaemon import write_rasdaemon
 
-    write_rasdaemon(records, out)
+    notes: list[str] = []
+    write_rasdaemon(records, out, notes=notes)
+    for note in notes:  # what the database cannot hold, said rather than dropped
+        print(f"rasflow convert: {note}", file=sys.stderr)
     return None
 
 

@@ -21,13 +21,20 @@ import sqlite3
 from typing import Any
 
 from ..formats import cper
+from ..formats.cper import memory as mem_
 from ..formats.cper.arm import CTX_HEAD, CperSecProcArm, CperSecProcArmHeader
 from ..formats.cper.arm_names import ARM_ERR_TYPE_BITS, ARM_INFO_FLAGS
-from ..formats.cper.memory import MEM_ERR_TYPE, CperSecMemErr
+from ..formats.cper.memory import CperSecMemErr
 from ..formats.cper.pcie import CperSecPcie
 from ..formats.cper.sections import RawSection, decode_section
 from ..formats.errors import FormatError, as_int
 from ..formats.layout import Guid
+from ..formats.render.kernel.memory import (
+    cper_dimm_err_location,
+    cper_mem_err_location,
+    cper_mem_err_status_str,
+    cper_mem_err_type_str,
+)
 from .rasdaemon_model import (  # noqa: F401  (re-exported)
     EPOCH,
     SEV_TEXT,
@@ -156,17 +163,24 @@ def arm_section(row: dict[str, Any], where: str = "arm_event") -> CperSecProcArm
 
 
 def _mc_row(sec: CperSecMemErr, sev: int, ts: str) -> dict[str, Any]:
+    """The mc_event ghes_edac_report_mem_error() traces (Linux 6.12 drivers/edac/ghes_edac.c):
+    the location is cper_mem_err_location() and cper_dimm_err_location() (every field the
+    CPER has, rank, bank group and address and the extended row among them), and
+    driver_detail is print_mem_error_other_detail()'s "APEI location: ... status(...): ..."
+    with its last space cut. Without DMI (QEMU) no DIMM is found: label "unknown memory",
+    layers -1."""
     v = sec.validation_bits
-    loc = " ".join(f"{k}:{getattr(sec, k)}" for b, k in ((3, "node"), (4, "card"), (5, "module"), (20, "rank"),
-                                                          (6, "bank"), (7, "device"), (8, "row"), (9, "column"),
-                                                          (10, "bit_pos")) if v >> b & 1)
-    mask = sec.physical_addr_mask if v & 4 else 0
+    location = (cper_mem_err_location(sec) + cper_dimm_err_location(sec))[:-1]
+    detail = f"APEI location: {location} "
+    if v & mem_.CPER_MEM_VALID_ERROR_STATUS:
+        detail += f"status(0x{sec.error_status:016x}): {cper_mem_err_status_str(sec.error_status)} "
+    mask = sec.physical_addr_mask if v & mem_.CPER_MEM_VALID_PA_MASK else 0
     return {"timestamp": ts, "err_count": 1, "err_type": MC_TYPE.get(sev, "Info"),
-            "err_msg": MEM_ERR_TYPE.get(sec.error_type, "unknown") if v >> 14 & 1 else "unknown error",
+            "err_msg": cper_mem_err_type_str(sec.error_type) if v & mem_.CPER_MEM_VALID_ERROR_TYPE else "unknown error",
             "label": "unknown memory", "mc": 0, "top_layer": -1, "middle_layer": -1, "lower_layer": -1,
-            "address": sec.physical_addr if v & 2 else 0,
+            "address": sec.physical_addr if v & mem_.CPER_MEM_VALID_PA else 0,
             "grain": ((~mask & ((1 << 64) - 1)) + 1) & ((1 << 64) - 1) if mask else 1, "syndrome": 0,
-            "driver_detail": f"APEI location: {loc}" + (f" status(0x{sec.error_status:016x})" if v & 1 else "")}
+            "driver_detail": detail[:-1]}
 
 
 def _aer_row(sec: CperSecPcie, sev: int, ts: str) -> dict[str, Any]:
@@ -179,9 +193,13 @@ def _aer_row(sec: CperSecPcie, sev: int, ts: str) -> dict[str, Any]:
             "err_type": AER_TYPE.get(sev, "Corrected"), "err_msg": msg.replace("|", ", ")}
 
 
-def events_from_records(records) -> list[RasEvent]:
-    """Rows for CPER records / status blocks; RasEvent items pass through unchanged."""
+def events_from_records(records, notes: list[str] | None = None) -> list[RasEvent]:
+    """Rows for CPER records / status blocks, as ghes_do_proc() hands them to the trace
+    events rasdaemon records; RasEvent items pass through unchanged. What a row cannot hold
+    (an arm_event has no MIDR or severity column; a PCIe section without a device id and AER
+    info is traced by nothing) is said in ``notes``."""
     out: list[RasEvent] = []
+    notes = [] if notes is None else notes
     for rec in records:
         if isinstance(rec, RasEvent):
             out.append(rec)
@@ -189,14 +207,21 @@ def events_from_records(records) -> list[RasEvent]:
         if isinstance(rec, cper.Estatus):
             rec = cper.estatus_to_record(rec)
         ts = _ts(rec)
-        for s in rec.sections:
+        for i, s in enumerate(rec.sections):
             d, body = s.descriptor, s.body
+            where = f"record {rec.header.record_id:#x} section {i}"
             if isinstance(body, CperSecProcArm):
                 out.append(RasEvent("arm_event", arm_row(body, ts), section=body))
+                notes.append(f"{where}: arm_event stores no MIDR ({body.midr:#x}) and no severity "
+                             f"({SEV_TEXT.get(d.section_severity, d.section_severity)})")
             elif isinstance(body, CperSecMemErr):
                 out.append(RasEvent("mc_event", _mc_row(body, d.section_severity, ts)))
-            elif isinstance(body, CperSecPcie) and body.validation_bits & 0x88 == 0x88:  # ghes_handle_aer
-                out.append(RasEvent("aer_event", _aer_row(body, d.section_severity, ts)))
+            elif isinstance(body, CperSecPcie):
+                if body.validation_bits & 0x88 == 0x88:  # cper_print_pcie -> pci_print_aer
+                    out.append(RasEvent("aer_event", _aer_row(body, d.section_severity, ts)))
+                else:
+                    notes.append(f"{where}: a PCIe section without device id and AER info: the kernel "
+                                 "traces no aer_event for it, so rasdaemon has no row")
             else:
                 out.append(RasEvent("non_standard_event", {
                     "timestamp": ts, "sec_type": bytes(d.section_type), "fru_id": bytes(d.fru_id),
@@ -216,9 +241,11 @@ def _signed(col: str, v: Any) -> Any:
     return v - (1 << 64) if col in U64 and isinstance(v, int) and v >= 1 << 63 else v
 
 
-def write_rasdaemon(records, path: str | None = None, *, arm_version: str = "0.8.5") -> bytes:
+def write_rasdaemon(records, path: str | None = None, *, arm_version: str = "0.8.5",
+                    notes: list[str] | None = None) -> bytes:
     """A rasdaemon database (all of ras-record.c's tables) holding the records' rows; the
-    bytes are returned and, with ``path``, also written there."""
+    bytes are returned and, with ``path``, also written there. What the rows cannot hold
+    goes to ``notes`` (see events_from_records)."""
     con = sqlite3.connect(":memory:")
     tables = dict(TABLES, **EXTRA_TABLES)
     if arm_version == "0.6.8":
@@ -227,7 +254,7 @@ def write_rasdaemon(records, path: str | None = None, *, arm_version: str = "0.8
         raise ValueError(f"arm_version must be '0.8.5' or '0.6.8', got {arm_version!r}")
     for t, cols in tables.items():
         con.execute(create_sql(t, cols))
-    for ev in events_from_records(records):
+    for ev in events_from_records(records, notes):
         cols = [n for n, _ in tables[ev.table][1:]]
         missing = [c for c in cols if c not in ev.row]
         if missing:
