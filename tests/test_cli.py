@@ -236,3 +236,28 @@ def test_nothing_decoded_is_not_a_success(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"rasflow decode: {empty}: no ACPI tables in this directory",
                    f"rasflow decode: {garbage}: nothing decoded as dmesg"]
+
+
+def test_decode_text_names_what_it_can_and_prints_no_python_reprs(tmp_path, capsys):
+    """Issue 18: the BCD timestamp decoded, GUIDs named, events and rasdaemon rows as
+    aligned name = value lines in hex, never a Python repr."""
+    import fuzzing
+    from rasflow.formats import cper
+    from rasflow.interop.dmesg import write_dmesg
+
+    assert cli.main(["decode", "--sample"]) == 0
+    out = capsys.readouterr().out
+    assert "= 0x2026112401093000 (2026-11-24 09:30:00, precise)" in out
+    assert "(SEA notification)" in out and "(ARM Processor)" in out and "(Platform Memory)" in out
+    log = tmp_path / "dmesg.txt"
+    log.write_text(write_dmesg([cper.decode(fuzzing.records()[0].encode())])
+                   + "Memory failure: 0x44002: recovery action for dirty LRU page: Recovered\n")
+    rows = tmp_path / "ras-mc-ctl.txt"
+    rows.write_bytes(fuzzing.RASDAEMON_TEXT)
+    for path in (log, rows):
+        assert cli.main(["decode", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "event " in out
+        assert not any(r in out for r in ("{'", "Event(", "RasEvent(", "[{")), out
+    assert cli.main(["decode", str(log)]) == 0
+    assert "pfn       = 0x44002" in capsys.readouterr().out

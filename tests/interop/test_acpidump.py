@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +239,17 @@ def test_indented_hexdump_and_iasl_sniff():
     res = read_acpidump("\n".join(rows) + f"\n  {len(data):08x}\n")
     assert res.skipped == [] and res.records[0].obj == rec
     assert sniff_acpidump(b"[02Ah 0042   2]                    Source Id : 0000\n")
+
+
+@pytest.mark.parametrize("argv", [["xxd"], ["od", "-A", "x", "-t", "x1"], ["od", "-A", "x", "-t", "x1z"]],
+                         ids=["xxd", "od", "od-z"])
+def test_xxd_and_od_dumps_read_back_the_bytes(argv, tmp_path):
+    """The dumps people paste besides hexdump -C, made by the real tools (od's '*' repeats and
+    end offset line included)."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} not installed")
+    data = (Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes()
+    (tmp_path / "r.cper").write_bytes(data)
+    text = subprocess.run([*argv, str(tmp_path / "r.cper")], capture_output=True, check=True).stdout
+    res = read_acpidump(text)
+    assert [r.obj.encode() for r in res.records] == [data] and res.skipped == []

@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
         prog="rasflow decode",
         description="Decode CPER records, Generic Error Status Blocks and ACPI tables (HEST, BERT, EINJ) "
         "from files (binary, hex or base64 text; - for stdin), or a register value: "
-        "rasflow decode esr 0x96000050.",
+        "rasflow decode esr 0x96000050 (write 0x for hex: digits alone are read as decimal).",
     )
     p.add_argument("inputs", nargs="*", help="files, a directory of ACPI tables, '-', or KIND VALUE for a register")
     p.add_argument("--as", dest="kind", choices=KINDS, default="auto",
@@ -37,8 +37,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="same as --format json")
     p.add_argument("--lenient", action="store_true", help="keep what can be read and list the problems")
     p.add_argument("--strict", action="store_true", help="ACPI: a wrong checksum is an error")
-    p.add_argument("--arm-types", choices=("uefi-2.9a", "uefi-2.9", "libcper"), default="uefi-2.9a",
-                   help="how ARM error-info types are named (default: the UEFI 2.9A bitmask, as Linux)")
+    p.add_argument("--arm-types", choices=("uefi-2.9a", "uefi-2.9", "libcper"), default="libcper",
+                   help="--format libcper-json: how ARM error-info types are named (default: libcper's own, "
+                   "since that format is there to match libcper; uefi-2.9a is the bitmask Linux reads)")
     p.add_argument("--sample", action="store_true", help="decode the sample record rasflow ships")
     return p
 
@@ -158,7 +159,7 @@ def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str
             print(f"   problem: {p}", file=sys.stderr)
     if fmt == "text":
         for ev in found.events:
-            print(f"event: {ev}")
+            print("\n".join(_event_lines(ev)))
     if not found.items and not found.events:  # nothing of the kind in it: not a success
         first = f": {found.skipped[0]}" if found.skipped else ""
         more = f" (and {len(found.skipped) - 1} more skipped)" if len(found.skipped) > 1 else ""
@@ -168,6 +169,16 @@ def _emit_container(raw: bytes, kind: str, name: str, fmt: str, args, title: str
     print(f"rasflow decode: {name}: {kind}: {len(found.items)} decoded, {len(found.events)} events, "
           f"{len(found.skipped)} skipped", file=sys.stderr)
     return 0
+
+
+def _event_lines(ev) -> list[str]:
+    """A kernel-log event (memory_failure, serror, ...) or a rasdaemon row, as aligned
+    ``name = value`` lines with numbers in hex."""
+    from ..formats.cper.describe import describe_dict
+
+    if hasattr(ev, "kind"):  # interop.dmesg.Event
+        return [f"event {ev.kind} at {ev.where}: {ev.text}", *describe_dict(ev.fields, 2)]
+    return [f"event {ev.table} row {ev.id}:", *describe_dict(ev.row, 2)]  # a rasdaemon row
 
 
 def _decode_for(data: bytes, fmt: str, args, name: str):

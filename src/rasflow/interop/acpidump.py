@@ -6,6 +6,9 @@ Understood forms (several blocks per file, in any mix):
 - iasl's ``Raw Table Data: Length N (0x..)`` section (same lines, ``//`` before the ASCII);
 - edk2 ``acpiview``: ``00000000 : 48 45 53 54 E0 00 00 00 - 01 6B ...  HEST...``;
 - ``hexdump -C``: ``00000000  43 50 45 52 ...  |CPER....|`` with ``*`` repeat lines;
+- ``xxd``: ``00000000: 4350 4552 0001 ffff ...  CPER....``;
+- ``od -A x -t x1`` (``z`` too): ``000000 43 50 45 52 ...`` with ``*`` repeat lines and the
+  end offset alone on the last line;
 - QEMU monitor ``xp /Nxb|h|w|g ADDR``: ``00000000785d80b0: 0x00000001 0x00000000 ...``
   (words little-endian, as on arm64/x86 guests);
 - iasl field disassembly ``[30Ah 0778   2]  Source Id : 0001``: bytes are rebuilt from
@@ -35,7 +38,7 @@ MAX_BLOCK = 4 << 20
 class DumpBlock(NamedTuple):
     """One contiguous run of bytes found in the text."""
 
-    kind: str  # acpidump | iasl-raw | acpiview | hexdump | xp | iasl-fields
+    kind: str  # acpidump | iasl-raw | acpiview | hexdump | xxd | od | xp | iasl-fields
     name: str  # the signature the text gives, or "" when none
     address: int | None  # the address the text gives (acpidump, acpiview, xp)
     start: int  # offset of the first byte (non-zero only for a partial iasl excerpt)
@@ -79,7 +82,10 @@ _ACPIVIEW_LINE = re.compile(
     rf"^\s*([0-9A-Fa-f]{{8}}) : ((?:{_HEX2} ){{0,7}}{_HEX2})(?: - ((?:{_HEX2} ){{0,7}}{_HEX2}))?(?=\s{{2}}|\s*$)"
 )
 _HEXDUMP_LINE = re.compile(rf"^\s*([0-9A-Fa-f]{{8}})  ((?:{_HEX2} ){{0,7}}{_HEX2})(?:  ((?:{_HEX2} ){{0,7}}{_HEX2}))?\s+\|")
-_HEXDUMP_END = re.compile(r"^\s*([0-9A-Fa-f]{8})\s*$")
+_HEXDUMP_END = re.compile(r"^\s*([0-9A-Fa-f]{6,8})\s*$")
+_XXD_LINE = re.compile(r"^\s*([0-9a-f]{8}): ((?:[0-9a-f]{4} ){0,7}[0-9a-f]{2,4})(?=\s{2}|\s*$)")
+_OD_LINE = re.compile(rf"^([0-9a-f]{{6,8}}) ((?:{_HEX2} ){{0,15}}{_HEX2})\s*(?:>.*<)?\s*$")
+_REPEATS = ("hexdump", "od")  # the dumps that print '*' for repeated rows
 _XP_CMD = re.compile(r"\bx[p]?\s+/(\d*)([a-z]*)\s+(0x[0-9A-Fa-f]+|\d+)")
 _XP_LINE = re.compile(r"^\s*([0-9A-Fa-f]{8,16}):((?:\s+0x[0-9A-Fa-f]+)+)\s*$")
 _IASL_BANNER = re.compile(r"Disassembly of |ACPI Data Table \[")
@@ -163,12 +169,14 @@ def extract_dumps(text: str, *, source: str = "") -> tuple[list[DumpBlock], list
                 pending = {}
             cur.data += data
             continue
-        m = _ACPIVIEW_LINE.match(line) or _ACPIDUMP_LINE.match(line) or _HEXDUMP_LINE.match(line)
+        m = (_ACPIVIEW_LINE.match(line) or _ACPIDUMP_LINE.match(line) or _HEXDUMP_LINE.match(line)
+             or _XXD_LINE.match(line) or _OD_LINE.match(line))
         if m:
-            family = {_ACPIVIEW_LINE: "acpiview", _ACPIDUMP_LINE: "acpidump"}.get(m.re, "hexdump")
+            family = {_ACPIVIEW_LINE: "acpiview", _ACPIDUMP_LINE: "acpidump", _XXD_LINE: "xxd",
+                      _OD_LINE: "od"}.get(m.re, "hexdump")
             off = int(m.group(1), 16)
             data = bytes.fromhex(" ".join(g for g in m.groups()[1:] if g))
-            if cur is not None and cur.family == "hexdump" and hexdump_repeat and off > cur.next_offset:
+            if cur is not None and cur.family in _REPEATS and hexdump_repeat and off > cur.next_offset:
                 gap = off - cur.next_offset
                 if off > MAX_BLOCK:
                     skipped.append(Skipped(where, f"a '*' repeat up to offset {off:#x} stands for more than "
@@ -194,7 +202,7 @@ def extract_dumps(text: str, *, source: str = "") -> tuple[list[DumpBlock], list
             cur.data += data
             cur.last_line = data
             continue
-        if cur is not None and cur.family == "hexdump":
+        if cur is not None and cur.family in _REPEATS:
             if line.strip() == "*":
                 hexdump_repeat = True
                 continue
@@ -291,7 +299,7 @@ def _decode_block(b: DumpBlock, res: AcpiDumpResult) -> None:
     if b.declared_length is not None and b.declared_length != len(data):
         res.skipped.append(Skipped(b.where, f"the dump says length {b.declared_length} but gives {len(data)} bytes"))
     try:
-        if data[:4] == b"CPER" or (b.kind in ("xp", "hexdump") and not acpi.looks_like_table(data)):
+        if data[:4] == b"CPER" or (b.kind in ("xp", "hexdump", "xxd", "od") and not acpi.looks_like_table(data)):
             need = _cper_len(data)
             if need > len(data):
                 what = "CPER record_length" if data[:4] == b"CPER" else "status block (20 + data_length)"
@@ -346,7 +354,8 @@ def sniff_acpidump(data: bytes) -> bool:
         if (_ACPIDUMP_HDR.match(line) or _IASL_RAW_HDR.match(line) or _ACPIVIEW_HDR.match(line)
                 or _IASL_FIELD.match(line)):
             return True
-        if (_XP_LINE.match(line) or _HEXDUMP_LINE.match(line)) and i + 1 < len(lines):
+        if (_XP_LINE.match(line) or _HEXDUMP_LINE.match(line) or _XXD_LINE.match(line) or _OD_LINE.match(line)) \
+                and i + 1 < len(lines):
             return True
     return False
 

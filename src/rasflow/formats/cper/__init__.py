@@ -149,7 +149,7 @@ def render_kernel(obj: Decoded, *, seq: int | None = None, after: bytes = b"") -
     return render_estatus(obj, seq=seq, after=after)
 
 
-def to_libcper(obj: Decoded, *, arm_type_names: str = "uefi-2.9a") -> dict[str, Any]:
+def to_libcper(obj: Decoded, *, arm_type_names: str = "libcper") -> dict[str, Any]:
     """libcper's JSON IR for a record (a status block is first wrapped into a record)."""
     from ..render.libcper import to_libcper as _to
 

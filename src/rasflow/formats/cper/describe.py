@@ -6,11 +6,19 @@ same way; derived ``_name``/``_flags`` keys become the parenthesised meaning.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from .guids import GUID_NAMES
 from .names import SEVERITY_KERNEL, name
+from .timestamp import Timestamp
 
 TEXT_FIELDS = ("signature", "fru_text")
+_HEX = re.compile(r"[0-9a-f]+")
+TIMESTAMPS = ("timestamp", "time_stamp")  # the record header's and a v300 data entry's (BCD)
+# counts and ids people read in decimal (ps, /proc, ras-mc-ctl print them so)
+DECIMAL = frozenset({"pid", "cpu", "count", "error_count", "err_count", "mc", "top_layer", "middle_layer",
+                     "lower_layer"})
 
 
 def _value(v: Any, key: str = "") -> str:
@@ -19,9 +27,16 @@ def _value(v: Any, key: str = "") -> str:
         return repr(raw.decode("latin-1"))
     if isinstance(v, bool):
         return "true" if v else "false"
+    if key in TIMESTAMPS and isinstance(v, int) and v:
+        t = Timestamp.from_u64(v)
+        return f"{v:#x} ({t.kernel_str()}{', precise' if t.precise else ''})"
     if isinstance(v, int):
-        return f"{v:#x}" if v > 9 else str(v)
-    if isinstance(v, str) and len(v) > 64:
+        return f"{v:#x}" if v > 9 and key not in DECIMAL else str(v)
+    if isinstance(v, str) and v in GUID_NAMES:
+        return f"{v} ({GUID_NAMES[v]})"
+    if isinstance(v, bytes | bytearray):
+        v = bytes(v).hex()
+    if isinstance(v, str) and len(v) > 64 and _HEX.fullmatch(v):
         return f"{v[:64]}... ({len(v) // 2} bytes)"
     return str(v)
 

@@ -61,3 +61,34 @@ NOTIFY_NAMES: dict[bytes, str] = {
     CPER_NOTIFY_PEI: "PEI",
     CPER_NOTIFY_CXL: "CXL Component",
 }
+
+# UEFI 2.10 Appendix N names of the section types, for text output
+SECTION_NAMES: dict[bytes, str] = {
+    CPER_SEC_PROC_GENERIC: "Processor Generic",
+    CPER_SEC_PROC_IA: "IA32/X64 Processor",
+    CPER_SEC_PROC_IPF: "IPF Processor",
+    CPER_SEC_PROC_ARM: "ARM Processor",
+    CPER_SEC_ARM_RAS: "ARM RAS Node",
+    CPER_SEC_PLATFORM_MEM: "Platform Memory",
+    CPER_SEC_PLATFORM_MEM2: "Platform Memory 2",
+    CPER_SEC_PCIE: "PCI Express",
+    CPER_SEC_FW_ERR_REC_REF: "Firmware Error Record Reference",
+    CPER_SEC_PCI_X_BUS: "PCI/PCI-X Bus",
+    CPER_SEC_PCI_DEV: "PCI Component/Device",
+    CPER_SEC_DMAR_GENERIC: "DMAr Generic",
+    CPER_SEC_DMAR_VTD: "Intel VT for Directed I/O DMAr",
+    CPER_SEC_DMAR_IOMMU: "IOMMU DMAr",
+    CPER_SEC_CCIX_PER: "CCIX PER Log",
+    CPER_SEC_CXL_PROT_ERR: "CXL Protocol Error",
+    CPER_SEC_CXL_GEN_MEDIA: "CXL General Media Event",
+    CPER_SEC_CXL_DRAM: "CXL DRAM Event",
+    CPER_SEC_CXL_MEM_MODULE: "CXL Memory Module Event",
+    CPER_SEC_CXL_PHYS_SWITCH: "CXL Physical Switch Event",
+    CPER_SEC_CXL_VIRT_SWITCH: "CXL Virtual Switch Event",
+    CPER_SEC_CXL_MLD_PORT: "CXL MLD Port Event",
+    CPER_SEC_NVIDIA: "NVIDIA",
+    CPER_SEC_NVIDIA_EVENT: "NVIDIA Event",
+}
+# every GUID a record names that has a name: section types and notification types
+GUID_NAMES: dict[str, str] = {str(Guid(k)): v for k, v in (SECTION_NAMES | {k: f"{v} notification" for k, v in
+                                                                             NOTIFY_NAMES.items()}).items()}

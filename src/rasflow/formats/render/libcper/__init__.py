@@ -142,7 +142,7 @@ def section_to_ir(body, guid: bytes, **options) -> dict[str, Any]:
     return mod.to_ir(body, **options)
 
 
-def to_libcper(obj: CperRecord | Estatus, *, arm_type_names: str = "uefi-2.9a") -> dict[str, Any]:
+def to_libcper(obj: CperRecord | Estatus, *, arm_type_names: str = "libcper") -> dict[str, Any]:
     if isinstance(obj, Estatus):
         from ...cper import estatus_to_record
 

@@ -94,7 +94,7 @@ def libcper_refuses(sec: a.CperSecProcArm) -> bool:
     return bool(vendor_valid and sec.section_length > sec.nbytes)
 
 
-def to_ir(sec: a.CperSecProcArm, arm_type_names: str = "uefi-2.9a") -> dict[str, Any]:
+def to_ir(sec: a.CperSecProcArm, arm_type_names: str = "libcper") -> dict[str, Any]:
     """The whole section object; ``arm_type_names`` is one of arm_names.ARM_TYPE_ENCODINGS."""
     if arm_type_names not in an.ARM_TYPE_ENCODINGS:
         raise ValueError(f"unknown ARM error type encoding {arm_type_names!r}; "
