@@ -64,3 +64,37 @@ def test_compare_shows_the_design_differences(capsys, tmp_path):
     assert v["sea-to-user"]["right process killed"] is True
     assert data["guest-serror-esb"]["values"]["upstream"]["VM alive"] is False
     assert html.read_text().count("<svg") == 8  # two scenarios x four policies, side by side
+
+
+def test_run_says_what_happened_first(monkeypatch, capsys):
+    """Issue 18: at 120 columns the first 25 lines answer "what happened" with the values the
+    run measured, in hex, before the story; setup is folded unless --full."""
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["run", "guest-ue-ar"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    head = "\n".join(out[:25])
+    for line in ("fault      memory-ue at 1.400 µs on vm0:app: VA 0x10000040 → IPA 0x44000040 → PA 0x44002040",
+                 "SIGBUS BUS_MCEERR_AR → vm0:app si_addr 0x10000000",
+                 "outcome    host running · vm0 running · vmm:vm0 running · vm0:app killed",
+                 "pages      host pfn 0x44002 MF_MSG_DIRTY_LRU: Recovered",
+                 "contained  contained in 307.954 µs", "verdicts   9 of 9 hold", "setup steps folded"):
+        assert line in head, head
+    assert main(["run", "--full", "guest-ue-ar"]) == 0
+    assert "KVM_CHECK_EXTENSION" in capsys.readouterr().out and "KVM_CHECK_EXTENSION" not in "\n".join(out)
+
+
+def test_run_text_has_no_python_reprs_and_names_capabilities(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "120")
+    for name in builtin_names():
+        main(["run", "--full", name])
+        out = capsys.readouterr().out
+        assert not any(r in out for r in ("{'", "Event(", "RasEvent(", "[{")), name
+    assert main(["run", "--full", "guest-ue-ar"]) == 0
+    out = capsys.readouterr().out
+    assert "KVM_CAP_VCPU_EVENTS" in out  # KVM_CHECK_EXTENSION's arg named, not 41
+
+
+def test_run_quiet_prints_what_happened_and_the_verdicts(capsys):
+    assert main(["run", "--quiet", "guest-ue-ar"]) == 0
+    out = capsys.readouterr().out
+    assert "contained in" in out and "verdicts" in out and "the story" not in out

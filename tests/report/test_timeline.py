@@ -31,10 +31,19 @@ def test_print_timeline():
     assert "KVM_SET_VCPU_EVENTS" in text and "guest kernel vm0" in text
     assert "✓" in text and "✗" in text and "host alive" in text
     assert "[bold]x[/bold]" in text  # log text is not rich markup
-    assert "host: 1 record(s)" in text or "'host': '1 record(s)'" in text
+    assert "CPER       host 1 · vm0 1" in text
+    assert "SIGBUS BUS_MCEERR_AR → vm0:app si_addr 0x1000" in text
+    assert "exposed    ESR_EL2 to vmm:vm0" in text
 
 
 def test_long_timelines_are_capped():
     console = Console(record=True, width=120, color_system=None)
     print_timeline([ev(i, "host", "x") for i in range(1000)], console=console, max_rows=10)
     assert "990 rows omitted" in console.export_text()
+
+
+def test_setup_is_folded_unless_full():
+    events = [ev(0, "host", "setup_a"), ev(1, "host", "setup_b"), ev(2, "machine", "fault"), ev(3, "host", "c")]
+    folded = timeline_rows(events, full=False)
+    assert folded[0][1] == "setup" and "setup steps folded" in folded[0][2]
+    assert len(folded) < len(timeline_rows(events))

@@ -26,7 +26,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the outcome and verdicts as JSON")
     p.add_argument("--trace", metavar="F.jsonl", help="write every trace event (JSON Lines)")
     p.add_argument("--html", metavar="F.html", help="write the HTML report")
-    p.add_argument("--quiet", action="store_true", help="only the outcome and verdicts")
+    p.add_argument("--quiet", action="store_true", help="only what happened and the verdicts, not the story")
+    p.add_argument("--full", action="store_true", help="the story from boot on (setup steps are folded by default)")
     return p
 
 
@@ -73,7 +74,8 @@ def main(argv: Sequence[str]) -> int:
                                        for n, w, g, ok in r.verdicts]},
                          indent=2, default=str))
     else:
-        print_timeline([] if args.quiet else r.events, outcome, r.verdicts)
+        print_timeline(r.events, outcome, r.verdicts, title=f"rasflow run {sc.name}, policy "
+                       f"{args.policy or sc.policy}", full=args.full, story=not args.quiet)
     if args.html:
         html = render_html([ReportRun(sc.name, args.policy or sc.policy, r.events, outcome,
                                       r.verdicts)], title=f"rasflow run {sc.name}")

@@ -12,7 +12,7 @@ from ..formats.linux.siginfo import BUS_CODES, SI_CODES, SIGNALS
 # the parity/ECC forms): an exception with one of these is an SEA.
 _SEA_FSC = {0x10, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F}
 # Keys whose integer values read best in hex (registers, addresses, frame numbers).
-_HEX_KEY = re.compile(r"esr|far|elr|spsr|addr|(^|_)pa$|pfn|hcr|vsesr|disr|status|syndrome"
+_HEX_KEY = re.compile(r"esr|far|elr|spsr|addr|(^|_)pa$|(^|_)va$|pfn|hcr|vsesr|disr|status|syndrome"
                       r"|register|block|vector|entry|gpa|gva|hva|ipa|mask|fsc|^iss", re.I)
 _LONG = 64  # longer strings (hex blobs) are cut in hover text
 
