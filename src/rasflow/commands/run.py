@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the outcome and verdicts as JSON")
     p.add_argument("--trace", metavar="F.jsonl", help="write every trace event (JSON Lines)")
     p.add_argument("--html", metavar="F.html", help="write the HTML report")
+    p.add_argument("--perfetto", metavar="F.json", help="write the trace as Chrome trace-event JSON (Perfetto, "
+                   "chrome://tracing): a track per layer and per CPU, the cost model's steps as spans")
     p.add_argument("--quiet", action="store_true", help="only what happened and the verdicts, not the story")
     p.add_argument("--full", action="store_true", help="the story from boot on (setup steps are folded by default)")
     return p
@@ -76,6 +78,10 @@ def main(argv: Sequence[str]) -> int:
     else:
         print_timeline(r.events, outcome, r.verdicts, title=f"rasflow run {sc.name}, policy "
                        f"{args.policy or sc.policy}", full=args.full, story=not args.quiet)
+    if args.perfetto:
+        from ..report.perfetto import write_perfetto
+
+        write_perfetto(args.perfetto, r.events, r.system.engine.spent)
     if args.html:
         html = render_html([ReportRun(sc.name, args.policy or sc.policy, r.events, outcome,
                                       r.verdicts)], title=f"rasflow run {sc.name}")
