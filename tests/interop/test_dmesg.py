@@ -10,8 +10,9 @@ from rasflow.formats import cper
 from rasflow.formats.cper import guids as g
 from rasflow.formats.cper.sections import RawSection
 from rasflow.interop.dmesg import read_dmesg, sniff_dmesg, write_dmesg
+from vectors import VECTORS
 
-VEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VEC = VECTORS
 KERNEL_TXT = sorted((VEC / "kernel").glob("*.kernel.txt")) if (VEC / "kernel").is_dir() else []
 DMESG = VEC / "realworld" / "dmesg"
 pytestmark = pytest.mark.skipif(not VEC.is_dir(), reason="../shared/vectors is absent")

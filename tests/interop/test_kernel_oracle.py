@@ -12,7 +12,7 @@ from rasflow.formats.render.kernel import bert_print
 from rasflow.interop import kernel_oracle as ko
 from rasflow.interop import kernel_oracle_ghes as kg
 from rasflow.interop import kernel_oracle_sea as ks
-from vectors import vector_files
+from vectors import VECTORS, vector_files
 
 HERE = Path(__file__).parent
 CONSOLE = HERE / "kernel_console_bert.txt"  # our own capture: memory.random.1 + arm.all.1 in one boot
@@ -75,7 +75,7 @@ def test_console_parsing_matches_our_rendering():
     assert not any(x.startswith("BERT: ") for x in lines)  # banner and total are cut
     chunks = ko.split_records(lines)
     assert len(chunks) == 2 and "event severity:" in chunks[0][1] and chunks[1][0] == lines[0]
-    vec = [HERE.parents[1].parent / "shared/vectors/kernel" / n for n in ("memory.random.1.estatus.bin", "arm.all.1.estatus.bin")]
+    vec = [VECTORS / "kernel" / n for n in ("memory.random.1.estatus.bin", "arm.all.1.estatus.bin")]
     if not all(p.is_file() for p in vec):
         pytest.skip("../shared/vectors/kernel is absent")
     assert lines == bert_print(b"".join(p.read_bytes() for p in vec))

@@ -16,8 +16,9 @@ from rasflow.formats.cper.arm import CperSecProcArm
 from rasflow.formats.cper.sections import RawSection
 from rasflow.formats.errors import FormatError
 from rasflow.interop import rasdaemon as rd
+from vectors import VECTORS
 
-VEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VEC = VECTORS
 KERNEL = VEC / "kernel"
 RW = VEC / "realworld" / "rasdaemon"
 ORDER = list(rd.TABLES)

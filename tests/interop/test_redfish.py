@@ -13,8 +13,9 @@ from rasflow.formats import cper
 from rasflow.formats.cper import guids
 from rasflow.formats.errors import FormatError
 from rasflow.interop.redfish import read_redfish, sniff_redfish, write_redfish
+from vectors import VECTORS
 
-VEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VEC = VECTORS
 KERNEL = VEC / "kernel"
 RF = VEC / "realworld" / "redfish"
 
