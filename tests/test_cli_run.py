@@ -55,11 +55,11 @@ def test_compare_shows_the_design_differences(capsys, tmp_path):
     v = data["guest-ue-ar"]["values"]
     assert v["upstream"]["right process killed"] is True and v["upstream"]["guest address right"] is True
     # the 2017 design exits with ESR_EL2 for SErrors only; an SEA takes the SIGBUS path
-    assert v["kvm-serror-exit"]["raw host data exposed"] is False
+    assert v["kvm-serror-exit"]["raw host data exposed"] == "none"
     assert v["kvm-serror-exit"]["VM alive"] is True
     # an SError the guest kernel took: the proposal terminates the guest, exposes nothing
     serror = data["guest-serror-esb"]["values"]["kvm-serror-exit"]
-    assert serror["VM alive"] is False and serror["raw host data exposed"] is False
+    assert serror["VM alive"] is False and serror["raw host data exposed"] == "none"
     assert data["guest-serror-esb"]["values"]["delegated"]["right process killed"] is True
     assert v["sea-to-user"]["right process killed"] is True
     assert data["guest-serror-esb"]["values"]["upstream"]["VM alive"] is False
@@ -98,3 +98,13 @@ def test_run_quiet_prints_what_happened_and_the_verdicts(capsys):
     assert main(["run", "--quiet", "guest-ue-ar"]) == 0
     out = capsys.readouterr().out
     assert "contained in" in out and "verdicts" in out and "the story" not in out
+
+
+def test_compare_html_heads_each_scenario_and_prints_no_reprs(tmp_path, capsys):
+    page = tmp_path / "c.html"
+    assert main(["compare", "guest-ue-ar", "host-process-ue", "--html", str(page)]) == 0
+    capsys.readouterr()
+    html = page.read_text()
+    assert '<th colspan="4">guest-ue-ar</th><th colspan="4">host-process-ue</th>' in html
+    text = html.split("<script", 1)[0]
+    assert not any(r in text for r in ("('", "{'", "[{")), "a Python repr in the page"

@@ -120,6 +120,14 @@ def _compare(runs: Sequence[ReportRun]) -> str:
         names += [v[0] for v in r.verdicts if v[0] not in names]
     if len(runs) < 2 or not names:
         return ""
+    groups: list[list[Any]] = []  # [scenario, columns] for runs of one scenario side by side
+    for r in runs:
+        scenario = r.title.split(" · ")[0]  # compare titles its runs "SCENARIO · POLICY"
+        if groups and groups[-1][0] == scenario:
+            groups[-1][1] += 1
+        else:
+            groups.append([scenario, 1])
+    scenarios = "".join(f'<th colspan="{n}">{escape(t)}</th>' for t, n in groups)
     head = "".join(f"<th>{escape(r.policy)}</th>" for r in runs)
     body = ""
     for n in names:
@@ -130,7 +138,8 @@ def _compare(runs: Sequence[ReportRun]) -> str:
                       f'<td class="{"pass" if v[3] else "fail"}">{"✓" if v[3] else "✗"} '
                       f"{escape(str(v[2]))}</td>")
         body += f"<tr><th>{escape(n)}</th>{cells}</tr>"
-    return f'<h2>Comparison</h2><table class="compare"><tr><th></th>{head}</tr>{body}</table>'
+    return (f'<h2>Comparison</h2><table class="compare"><tr><th></th>{scenarios}</tr>'
+            f"<tr><th></th>{head}</tr>{body}</table>")
 
 
 LAYER_COLOURS = {"firmware": "#8e6c8a", "host kernel": "#4e79a7", "KVM": "#f28e2b",

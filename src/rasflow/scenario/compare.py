@@ -27,7 +27,7 @@ def compare_verdicts(r: Run, twin: Run | None = None) -> dict[str, Any]:
         "right process killed": right_process_killed(victims_of(r.scenario), o["processes"]),
         "guest address right": guest_address_right(r),
         "raw host data exposed": "; ".join(f"{e['what']}→{e['to']} ({e['where']})"
-                                           for e in o["exposed"]) or False,
+                                           for e in o["exposed"]) or "none",
         "non-VM processes served": non_vm_served(r, twin),
         "time to containment (ns)": o["containment_ns"] if contained else o["containment"],
     }
