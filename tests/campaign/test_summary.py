@@ -7,7 +7,7 @@ import pytest
 
 from rasflow.campaign import Store, load_campaign, run_campaign, summarize, wilson
 from rasflow.campaign.plot import render_html
-from rasflow.campaign.summary import latency_histogram
+from rasflow.campaign.summary import latency_quantiles
 from rasflow.commands.campaign import main
 
 N = 160
@@ -53,8 +53,28 @@ def test_summary_by_kind(out):
 
 
 def test_html(out):
-    page = render_html(summarize(out), latency_histogram(out))
-    assert page.count("<svg") == 2 and "upstream" in page and "<script" not in page
+    """The page draws its plots with matplotlib as inline SVG (text kept as text), with the
+    percentages and the intervals, and holds no script."""
+    s = summarize(out)
+    page = render_html(s, latency_quantiles(out))
+    assert page.count("<svg") == 2 and "<script" not in page and "<?xml" not in page
+    assert "upstream" in page and "time to containment (ns)" in page
+    g = s["groups"][0]
+    for r in g["outcomes"].values():
+        if r["count"]:
+            assert f"{r['rate']:.1%}" in page and f"[{r['ci95'][0]:.2%}, {r['ci95'][1]:.2%}]" in page
+
+
+def test_latency_quantiles_are_the_cdf_of_the_rows(out):
+    q = latency_quantiles(out)
+    s = summarize(out, ("policy",))
+    for g in s["groups"]:
+        mine = q.get(g["key"]["policy"])
+        if not g["latency_ns"]["n"]:
+            assert mine is None
+            continue
+        assert mine["n"] == g["latency_ns"]["n"] and mine["p"][0] == 0 and mine["p"][-1] == 1
+        assert mine["ns"] == sorted(mine["ns"]) and mine["p50"] == g["latency_ns"]["p50"]
 
 
 def test_cli(out, tmp_path, capsys):
@@ -72,11 +92,11 @@ def test_cli(out, tmp_path, capsys):
     assert main(["summary", str(tmp_path / "empty")]) == 2
 
 
-def test_latency_lines_say_which_curves_coincide():
-    from rasflow.campaign.plot import latency_lines
+def test_latency_cdf_says_which_curves_coincide():
+    from rasflow.campaign.plot import latency_cdf
 
-    svg = latency_lines({"delegated": {10: 3, 12: 1}, "sea-to-user": {14: 4},
-                         "upstream": {14: 4}})
-    assert svg.count("<polyline") == 3
-    assert "upstream (n=4, the same as sea-to-user)" in svg
-    assert "delegated (n=4)" in svg and "sea-to-user (n=4)" in svg
+    same = {"n": 4, "p": [0, 0.5, 1], "ns": [1000, 2000, 4000], "p50": 2000}
+    svg = latency_cdf({"delegated": {"n": 4, "p": [0, 0.5, 1], "ns": [10, 20, 40], "p50": 20},
+                       "sea-to-user": same, "upstream": dict(same)})
+    assert "upstream (n=4, p50 2us, the same as sea-to-user)" in svg
+    assert "delegated (n=4, p50 20ns)" in svg

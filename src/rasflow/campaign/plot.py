@@ -1,97 +1,97 @@
-"""A self-contained HTML page of a campaign summary: outcome bars per group (stacked,
-with the 95% intervals in the tooltips) and containment-latency distributions, inline SVG."""
+"""A self-contained HTML page of a campaign summary, its plots drawn by matplotlib as inline
+SVG (text kept as text; no script, no network): the share of each outcome per group with its
+95% Wilson interval and the percentage written next to it, and the containment latency as a
+CDF per policy on a log axis. The text summary follows as a table."""
 
 from __future__ import annotations
 
-import math
+import io
 from html import escape
 from typing import Any
 
 from .row import OUTCOMES
-from .summary import format_ns, format_text
+from .summary import format_ns
 
 COLOURS = {"error": "#000000", "host-panic": "#b2182b", "vm-lost": "#ef8a62",
-           "killed": "#fddbc7", "signalled": "#d1e5f0", "logged": "#67a9cf",
-           "silent": "#cccccc"}
+           "killed": "#d6604d", "signalled": "#4393c3", "logged": "#2166ac",
+           "silent": "#878787"}
 LINE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
-LABEL_W, BAR_W, ROW_H = 330, 520, 22
 
 
-def outcome_bars(s: dict[str, Any]) -> str:
-    """One stacked bar per group: the share of each outcome."""
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+                                "axes.spines.right": False, "svg.hashsalt": "rasflow"})
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]  # inline: no XML prolog or doctype
+
+
+def _labels(s: dict[str, Any]) -> list[str]:
+    """Each group by the grouping columns that vary between groups, and its n."""
     groups = s["groups"]
     varying = [k for k in s["by"] if len({str(g["key"][k]) for g in groups}) > 1] or s["by"]
-    labels = [" ".join(f"{k}={g['key'][k]}" for k in varying) + f" (n={g['n']:,})"
-              for g in groups]
-    label_w = int(max([LABEL_W // 2] + [6.3 * len(x) for x in labels])) + 10
-    legend_w = sum(14 + 8 * len(name) + 12 for name in OUTCOMES)
-    h = ROW_H * len(s["groups"]) + 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + max(BAR_W, legend_w) + 20}" '
-           f'height="{h}" font-family="sans-serif" font-size="12">']
-    for i, g in enumerate(s["groups"]):
-        y = 10 + i * ROW_H
-        out.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">'
-                   f'{escape(labels[i])}</text>')
-        x = float(label_w)
-        for name in OUTCOMES:
-            r = g["outcomes"].get(name)
-            if not r or not r["count"]:
-                continue
-            w = r["rate"] * BAR_W
+    return [" ".join(f"{k}={g['key'][k]}" for k in varying) + f"  (n={g['n']:,})" for g in groups]
+
+
+def outcome_chart(s: dict[str, Any]) -> str:
+    """One panel per outcome that happened: each group's share as a point with its 95%
+    Wilson interval, the percentage written beside it."""
+    plt = _pyplot()
+    groups, labels = s["groups"], _labels(s)
+    shown = [o for o in OUTCOMES if any(g["outcomes"].get(o, {}).get("count") for g in groups)]
+    if not shown:
+        return "<p>No rows.</p>"
+    fig, axes = plt.subplots(1, len(shown), sharey=True, squeeze=False,
+                             figsize=(1.7 * len(shown) + 2.5, 0.32 * len(groups) + 1.1))
+    ys = list(range(len(groups)))[::-1]
+    for ax, name in zip(axes[0], shown, strict=True):
+        for y, g in zip(ys, groups, strict=True):
+            r = g["outcomes"].get(name, {"rate": 0.0, "ci95": (0.0, 0.0), "count": 0})
             lo, hi = r["ci95"]
-            tip = f"{name}: {r['rate']:.2%} [{lo:.2%}, {hi:.2%}] ({r['count']:,})"
-            out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{ROW_H - 4}" '
-                       f'fill="{COLOURS[name]}"><title>{escape(tip)}</title></rect>')
-            x += w
-    y = h - 18
-    x = label_w
-    for name in OUTCOMES:
-        out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLOURS[name]}"/>'
-                   f'<text x="{x + 14}" y="{y + 9}">{name}</text>')
-        x += 14 + 8 * len(name) + 12
-    out.append("</svg>")
-    return "".join(out)
+            ax.errorbar([r["rate"] * 100], [y], xerr=[[(r["rate"] - lo) * 100], [(hi - r["rate"]) * 100]],
+                        fmt="o", color=COLOURS[name], ms=4, capsize=2, lw=1)
+            ax.annotate(f"{r['rate']:.1%}", (hi * 100, y), xytext=(4, -3), textcoords="offset points")
+        ax.set_title(name)
+        ax.set_xlim(0, 118)
+        ax.set_xlabel("% of faults")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(ys, labels)
+    return _svg(fig)
 
 
-def latency_lines(hist: dict[str, dict[int, int]]) -> str:
-    """Per value (policy): the share of contained faults in each power-of-two bin."""
-    bins = sorted({b for h in hist.values() for b in h}) or [0]
-    lo, hi = bins[0], bins[-1] + 1
-    w, h, left, top = 640, 260, 50, 20
-    span = max(1, hi - lo)
-
-    def px(b: float) -> float:
-        return left + (b - lo) / span * (w - left - 20)
-
-    peak = max([0.05] + [n / (sum(c.values()) or 1) for c in hist.values() for n in c.values()])
-    peak = math.ceil(peak * 10) / 10
-
-    def py(f: float) -> float:
-        return top + (1 - f / peak) * (h - top - 40)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 20 * len(hist)}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<line x1="{left}" y1="{py(0)}" x2="{w - 20}" y2="{py(0)}" stroke="#333"/>',
-           f'<line x1="{left}" y1="{py(0)}" x2="{left}" y2="{py(peak)}" stroke="#333"/>',
-           f'<text x="{left - 4}" y="{py(peak) + 4}" text-anchor="end">{peak:.0%}</text>',
-           f'<text x="{left - 4}" y="{py(0)}" text-anchor="end">0</text>']
-    for b in range(lo, hi + 1, max(1, span // 8)):
-        out.append(f'<text x="{px(b):.1f}" y="{py(0) + 16}" text-anchor="middle">'
-                   f'{format_ns(2 ** b)}</text>')
-    drawn: dict[str, str] = {}  # points -> the first value drawn with them
-    for i, (name, counts) in enumerate(sorted(hist.items())):
-        total = sum(counts.values()) or 1
-        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        pts = " ".join(f"{px(b + 0.5):.1f},{py(counts.get(b, 0) / total):.1f}"
-                       for b in range(lo, hi))
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        same = drawn.setdefault(pts, name)  # an identical curve hides under the first one
+def latency_cdf(quantiles: dict[str, dict[str, Any]]) -> str:
+    """Per policy, the share of contained faults contained within a time (log axis)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    drawn: dict[tuple, str] = {}  # curve -> the first policy drawn with it
+    for i, (name, q) in enumerate(sorted(quantiles.items())):
+        xs = [max(v, 1) for v in q["ns"]]
+        same = drawn.setdefault(tuple(xs), name)
         note = f", the same as {same}" if same != name else ""
-        y = h + 20 * i
-        out.append(f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="{left + 14}" y="{y}">{escape(name)} (n={total:,}{escape(note)})</text>')
-    out.append("</svg>")
-    return "".join(out)
+        ax.step(xs, q["p"], where="post", color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                lw=2 if not note else 1, ls="-" if not note else "--",
+                label=f"{name} (n={q['n']:,}, p50 {format_ns(q['p50'])}{note})")
+    if not quantiles:
+        ax.text(0.5, 0.5, "no fault was contained", ha="center", transform=ax.transAxes)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time to containment (ns)")
+    ax.set_ylabel("share of contained faults")
+    ax.grid(alpha=0.3, which="both")
+    if quantiles:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    return _svg(fig)
 
 
 def _constants(s: dict[str, Any]) -> str:
@@ -102,13 +102,33 @@ def _constants(s: dict[str, Any]) -> str:
     return f"<p>All groups: {escape(text)}</p>" if same and len(same) < len(s["by"]) else ""
 
 
-def render_html(s: dict[str, Any], hist: dict[str, dict[int, int]]) -> str:
-    """The whole page: title, outcome bars, latency distributions, the text summary."""
+def summary_table(s: dict[str, Any]) -> str:
+    """Every group's outcome rates with their intervals and its latency percentiles."""
+    rows = []
+    for g, label in zip(s["groups"], _labels(s), strict=True):
+        cells = "".join(f"<td>{r['rate']:.2%} <small>[{r['ci95'][0]:.2%}, {r['ci95'][1]:.2%}]</small></td>"
+                        for r in (g["outcomes"].get(o, {"rate": 0, "ci95": (0, 0)}) for o in OUTCOMES))
+        lat = g["latency_ns"]
+        ps = " / ".join(format_ns(lat.get(p)) for p in ("p50", "p90", "p99")) if lat["n"] else "-"
+        rows.append(f"<tr><th>{escape(label)}</th>{cells}<td>{ps}</td></tr>")
+    head = "".join(f"<th>{o}</th>" for o in OUTCOMES)
+    return (f'<table class="summary"><tr><th></th>{head}<th>latency p50 / p90 / p99</th></tr>'
+            f"{''.join(rows)}</table>")
+
+
+def render_html(s: dict[str, Any], quantiles: dict[str, dict[str, Any]]) -> str:
+    """The whole page: title, what the rows are, outcome chart, latency CDF, the table."""
     title = f"rasflow campaign {s['spec']}: {s['rows']:,} faults"
+    notes = [f"{s['duplicates']} duplicate and {s['missing']:,} missing rows"]
+    notes += [f"damaged part left out: {d['part']}: {d['why']}" for d in s.get("damaged", ())]
+    errors = "".join(f"<li>{e['count']:,} × {escape(str(e['error']))}</li>" for e in s["errors"])
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}pre{font-size:12px}</style>"
-            f"</head><body><h1>{escape(title)}</h1>"
-            f"<h2>Outcomes per {escape(', '.join(s['by']))}</h2>{_constants(s)}"
-            f"{outcome_bars(s)}"
-            f"<h2>Containment latency per policy</h2>{latency_lines(hist)}"
-            f"<h2>Summary</h2><pre>{escape(format_text(s))}</pre></body></html>")
+            "<style>body{font-family:sans-serif;margin:2em}svg{max-width:100%;height:auto}table.summary{border-collapse:collapse;"
+            "font-size:12px}table.summary td,table.summary th{border:1px solid #ccc;padding:3px 6px;"
+            "text-align:right}table.summary th:first-child{text-align:left}</style>"
+            f"</head><body><h1>{escape(title)}</h1><p>{escape('; '.join(notes))}</p>"
+            f"<h2>Outcomes per {escape(', '.join(s['by']))}, with 95% Wilson intervals</h2>{_constants(s)}"
+            f"{outcome_chart(s)}"
+            f"<h2>Time to containment per policy</h2>{latency_cdf(quantiles)}"
+            f"<h2>Summary</h2>{summary_table(s)}"
+            + (f"<h2>Model errors</h2><ul>{errors}</ul>" if errors else "") + "</body></html>")

@@ -86,16 +86,16 @@ def summarize(root: str | Path, by: tuple[str, ...] = DEFAULT_BY) -> dict[str, A
             "errors": [{"error": e, "count": n} for e, n in errors]}
 
 
-def latency_histogram(root: str | Path, by: str = "policy") -> dict[str, dict[int, int]]:
-    """Containment latencies per value of ``by``, in power-of-two ns bins (bin b holds
-    ``2**b <= ns < 2**(b+1)``; bin 0 also holds 0)."""
+def latency_quantiles(root: str | Path, by: str = "policy", points: int = 100) -> dict[str, dict[str, Any]]:
+    """Per value of ``by``, the containment latency's distribution for a CDF: ``ns`` at the
+    cumulative shares ``p`` (0, 1/points, ..., 1; DuckDB's quantile_cont), ``n`` and ``p50``."""
     db, _ = connect(root)
-    out: dict[str, dict[int, int]] = {}
-    for value, b, n in db.execute(
-            f'SELECT "{by}", CAST(floor(log2(greatest(containment_ns, 1))) AS INTEGER) b, '
-            f"count(*) FROM rows WHERE containment_ns IS NOT NULL GROUP BY ALL ORDER BY ALL"
-            ).fetchall():
-        out.setdefault(str(value), {})[b] = n
+    ps = [i / points for i in range(points + 1)]
+    out: dict[str, dict[str, Any]] = {}
+    for value, n, qs in db.execute(
+            f'SELECT "{by}", count(containment_ns), quantile_cont(containment_ns, {ps}) FROM rows '
+            f"WHERE containment_ns IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall():
+        out[str(value)] = {"n": n, "p": ps, "ns": list(qs), "p50": qs[points // 2]}
     return out
 
 
