@@ -77,7 +77,9 @@ def _click(report, tmp_path, selector: str) -> tuple[str, str]:
 
 def test_click_shows_the_decoded_event(report, tmp_path):
     dom, panel = _click(report, tmp_path, "document.querySelectorAll('g.arrow')[2]")
-    assert '"name": "exception_entry"' in panel and '"DFSC": 16' in panel
+    # decoded fields as name = value lines, registers and addresses in hex (issue 18)
+    assert "esr = 0x92000010" in panel and "esr_decoded.DFSC = 0x10" in panel and "far = 0x40001040" in panel
+    assert "2449473552" not in panel
     assert '<h3 id="panel-title">exception_entry @ cpu0</h3>' in dom
     assert 'class="arrow selected"' in dom
 

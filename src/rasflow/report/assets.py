@@ -39,7 +39,7 @@ JS = """
     g.classList.add('selected');
     var ev=events(svg)[g.getAttribute('data-event')],note=g.classList.contains('note');
     title.textContent=ev?((note?'log':ev.name)+' @ '+ev.component):'event';
-    panel.textContent=(ev&&!note)?JSON.stringify(ev,null,2):(g.querySelector('title')||{}).textContent;
+    panel.textContent=(ev&&!note)?ev.text:(g.querySelector('title')||{}).textContent;
   }
   document.addEventListener('click',function(e){
     var g=e.target.closest&&e.target.closest('[data-event]');if(g)show(g);});

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from .assets import CSS, JS
-from .labels import format_value
+from .labels import describe_fields, format_value, time_us
 from .lifelines import lifeline_of, lifelines
 from .sequence import MAX_ARROWS, render_svg, steps
 
@@ -49,7 +49,8 @@ def _diagram(run: ReportRun, i: int, max_arrows: int) -> str:
     t0 = ev[0].time if ev else 0
     svg = render_svg(rows, lifelines(ev), t0, id_prefix=f"run{i}")
     data = {s.event: {"time": ev[s.event].time, "component": ev[s.event].component,
-                      "name": ev[s.event].name, "fields": ev[s.event].fields}
+                      "name": ev[s.event].name, "fields": ev[s.event].fields,
+                      "text": f"{time_us(ev[s.event].time, t0)}\n{describe_fields(ev[s.event].fields)}"}
             for s in rows if s.event >= 0}
     return (f'<div class="diagram">{svg}</div>\n<script type="application/json" '
             f'id="run{i}-events">{_script_json(data)}</script>')
