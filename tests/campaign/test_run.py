@@ -157,3 +157,13 @@ def test_a_damaged_part_is_never_trusted(campaign, reference, tmp_path, damage):
     assert rows(tmp_path) == {k: v[:80] for k, v in reference.items()}
     assert list(tmp_path.glob("damaged-part-*"))
     assert "damaged part" not in format_text(summarize(tmp_path))
+
+
+def test_a_directory_of_older_rows_is_refused(tmp_path):
+    """Rows of store format 1 (before the per-layer columns) cannot be resumed into."""
+    import json
+
+    c = load_campaign("default")
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "digest": c.digest(), "rasflow": "0.6"}))
+    with pytest.raises(StoreError, match="format 1 .*rasflow 0.6.*format 2; use another --out"):
+        Store(tmp_path).open(c, 10)

@@ -7,7 +7,7 @@ import pytest
 
 from rasflow.campaign import Store, load_campaign, run_campaign, summarize, wilson
 from rasflow.campaign.plot import render_html
-from rasflow.campaign.summary import latency_quantiles
+from rasflow.campaign.summary import latency_quantiles, layer_breakdown
 from rasflow.commands.campaign import main
 
 N = 160
@@ -56,8 +56,9 @@ def test_html(out):
     """The page draws its plots with matplotlib as inline SVG (text kept as text), with the
     percentages and the intervals, and holds no script."""
     s = summarize(out)
-    page = render_html(s, latency_quantiles(out))
-    assert page.count("<svg") == 2 and "<script" not in page and "<?xml" not in page
+    page = render_html(s, latency_quantiles(out), layer_breakdown(out))
+    assert page.count("<svg") == 3 and "<script" not in page and "<?xml" not in page
+    assert "mean time to containment (µs), by layer" in page
     assert "upstream" in page and "time to containment (ns)" in page
     g = s["groups"][0]
     for r in g["outcomes"].values():
@@ -100,3 +101,20 @@ def test_latency_cdf_says_which_curves_coincide():
                        "sea-to-user": same, "upstream": dict(same)})
     assert "upstream (n=4, p50 2us, the same as sea-to-user)" in svg
     assert "delegated (n=4, p50 20ns)" in svg
+
+
+def test_layer_breakdown_adds_up_to_the_containment_time(out):
+    """The per-layer columns split each contained row's containment_ns: their means add up
+    to the mean containment time."""
+    import duckdb
+
+    from rasflow.campaign.row import BREAKDOWN
+
+    means = layer_breakdown(out)
+    db = duckdb.connect()
+    files = [str(p) for p in sorted(out.glob("part-*.parquet"))]
+    for policy, m in means.items():
+        (mean,) = db.execute("SELECT avg(containment_ns) FROM read_parquet(?) WHERE contained AND policy = ?",
+                             [files, policy]).fetchone()
+        assert sum(m.values()) == pytest.approx(mean)
+        assert set(m) == set(BREAKDOWN.values())

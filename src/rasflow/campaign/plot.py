@@ -16,6 +16,8 @@ COLOURS = {"error": "#000000", "host-panic": "#b2182b", "vm-lost": "#ef8a62",
            "killed": "#d6604d", "signalled": "#4393c3", "logged": "#2166ac",
            "silent": "#878787"}
 LINE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+LAYER_COLOURS = {"firmware": "#8e6c8a", "host kernel": "#4e79a7", "KVM": "#f28e2b", "VMM": "#e15759",
+                 "guest": "#59a14f", "waiting": "#bab0ac"}  # as the run report's containment bars
 
 
 def _pyplot():
@@ -94,6 +96,33 @@ def latency_cdf(quantiles: dict[str, dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+def breakdown_chart(means: dict[str, dict[str, float]]) -> str:
+    """Per policy, where the mean time to containment went: one stacked bar, a segment per
+    layer, its mean in µs written on the wide ones."""
+    if not means:
+        return "<p>No per-layer times in these rows (written before rasflow recorded them).</p>"
+    plt = _pyplot()
+    names = sorted(means)
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.2))
+    total = max(sum(v or 0 for v in m.values()) for m in means.values()) or 1
+    for y, name in enumerate(reversed(names)):
+        left = 0.0
+        for layer, colour in LAYER_COLOURS.items():
+            us = (means[name].get(layer) or 0) / 1000
+            if not us:
+                continue
+            ax.barh(y, us, left=left, color=colour, height=0.6, label=layer if y == 0 else None)
+            if us * 1000 > total * 0.08:
+                ax.text(left + us / 2, y, f"{us:.1f}", ha="center", va="center", fontsize=8, color="white")
+            left += us
+    ax.set_yticks(range(len(names)), list(reversed(names)))
+    ax.set_xlabel("mean time to containment (µs), by layer")
+    handles, labels = ax.get_legend_handles_labels()
+    seen = dict(zip(labels, handles, strict=True))
+    ax.legend(seen.values(), seen.keys(), loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    return _svg(fig)
+
+
 def _constants(s: dict[str, Any]) -> str:
     """The grouping columns every group shares, as one line."""
     same = {k: s["groups"][0]["key"][k] for k in s["by"] if s["groups"]
@@ -116,8 +145,10 @@ def summary_table(s: dict[str, Any]) -> str:
             f"{''.join(rows)}</table>")
 
 
-def render_html(s: dict[str, Any], quantiles: dict[str, dict[str, Any]]) -> str:
-    """The whole page: title, what the rows are, outcome chart, latency CDF, the table."""
+def render_html(s: dict[str, Any], quantiles: dict[str, dict[str, Any]],
+                means: dict[str, dict[str, float]] | None = None) -> str:
+    """The whole page: title, what the rows are, outcome chart, latency CDF, where the time
+    went per layer, the table."""
     title = f"rasflow campaign {s['spec']}: {s['rows']:,} faults"
     notes = [f"{s['duplicates']} duplicate and {s['missing']:,} missing rows"]
     notes += [f"damaged part left out: {d['part']}: {d['why']}" for d in s.get("damaged", ())]
@@ -130,5 +161,6 @@ def render_html(s: dict[str, Any], quantiles: dict[str, dict[str, Any]]) -> str:
             f"<h2>Outcomes per {escape(', '.join(s['by']))}, with 95% Wilson intervals</h2>{_constants(s)}"
             f"{outcome_chart(s)}"
             f"<h2>Time to containment per policy</h2>{latency_cdf(quantiles)}"
+            f"<h2>Where the time to containment went</h2>{breakdown_chart(means or {})}"
             f"<h2>Summary</h2>{summary_table(s)}"
             + (f"<h2>Model errors</h2><ul>{errors}</ul>" if errors else "") + "</body></html>")

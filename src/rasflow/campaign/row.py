@@ -26,8 +26,12 @@ COLUMNS: dict[str, str] = {
     "victim_state": "string", "killed": "string", "killed_count": "int32",
     "collateral": "int32", "signals": "int32", "si_codes": "string", "cper_host": "int32",
     "cper_guest": "int32", "exposed": "string", "contained": "bool",
-    "containment_ns": "int64", "trace_events": "int32", "error": "string",
+    "containment_ns": "int64", "firmware_ns": "int64", "host_kernel_ns": "int64", "kvm_ns": "int64",
+    "vmm_ns": "int64", "guest_ns": "int64", "waiting_ns": "int64", "trace_events": "int32", "error": "string",
 }
+# containment_ns split by where the time went (scenario.outcome's breakdown): column -> layer
+BREAKDOWN = {"firmware_ns": "firmware", "host_kernel_ns": "host kernel", "kvm_ns": "KVM", "vmm_ns": "VMM",
+             "guest_ns": "guest", "waiting_ns": "waiting"}
 
 
 def inputs(i: int, sample: int, s: Setting, d: Draw) -> dict[str, Any]:
@@ -76,6 +80,8 @@ def verdicts(sc: Scenario, d: Draw, o: dict[str, Any]) -> dict[str, Any]:
         "cper_guest": sum(len(v) for k, v in o["cper"].items() if k in vms),
         "exposed": ",".join(f"{e['what']}>{e['to']}" for e in o["exposed"]),
         "contained": o["containment_ns"] is not None, "containment_ns": o["containment_ns"],
+        **{col: o["breakdown"].get(layer) if o["containment_ns"] is not None else None
+           for col, layer in BREAKDOWN.items()},
         "trace_events": o["trace_events"], "error": None}
 
 

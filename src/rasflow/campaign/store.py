@@ -22,7 +22,7 @@ from .. import __version__
 from .row import COLUMNS
 from .spec import Campaign
 
-FORMAT = 1
+FORMAT = 2  # 2: the per-layer containment columns (row.BREAKDOWN)
 SCHEMA = pa.schema([(name, pa.bool_() if kind == "bool" else getattr(pa, kind)())
                     for name, kind in COLUMNS.items()])
 _PART = re.compile(r"part-(\d{12})-(\d{12})\.parquet")
@@ -88,6 +88,9 @@ class Store:
         """Create or reopen the directory for ``c``; remove temporary files of dead runs."""
         self.root.mkdir(parents=True, exist_ok=True)
         old = self.manifest()
+        if old is not None and old.get("format", 1) != FORMAT:
+            raise StoreError(f"{self.root} holds rows of format {old.get('format', 1)} (rasflow "
+                             f"{old.get('rasflow', '?')}), this rasflow writes format {FORMAT}; use another --out")
         if old is not None and old.get("digest") != c.digest():
             raise StoreError(f"{self.root} holds results of another spec ({old.get('spec')}, "
                              f"digest {old.get('digest')}); use another --out")

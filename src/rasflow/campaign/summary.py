@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .row import COLUMNS, OUTCOMES
+from .row import BREAKDOWN, COLUMNS, OUTCOMES
 from .store import Store, StoreError
 
 DEFAULT_BY = ("policy", "early_kill", "recovery", "notifications")
@@ -97,6 +97,19 @@ def latency_quantiles(root: str | Path, by: str = "policy", points: int = 100) -
             f"WHERE containment_ns IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall():
         out[str(value)] = {"n": n, "p": ps, "ns": list(qs), "p50": qs[points // 2]}
     return out
+
+
+def layer_breakdown(root: str | Path, by: str = "policy") -> dict[str, dict[str, float]]:
+    """Per value of ``by``, the mean time per layer of the contained faults (ns); empty for
+    a directory written before the per-layer columns (store format 1)."""
+    db, _ = connect(root)
+    have = {r[0] for r in db.execute("DESCRIBE rows").fetchall()}
+    if not set(BREAKDOWN) <= have:
+        return {}
+    means = ", ".join(f"avg({c})" for c in BREAKDOWN)
+    return {str(value): dict(zip(BREAKDOWN.values(), vals, strict=True))
+            for value, *vals in db.execute(f'SELECT "{by}", {means} FROM rows WHERE contained '
+                                           f"GROUP BY ALL ORDER BY ALL").fetchall()}
 
 
 def format_ns(ns: float | None) -> str:

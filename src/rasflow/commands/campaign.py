@@ -147,7 +147,13 @@ def resume_main(argv: Sequence[str]) -> int:
 def summary_main(argv: Sequence[str]) -> int:
     from ..campaign import StoreError
     from ..campaign.plot import render_html
-    from ..campaign.summary import DEFAULT_BY, format_text, latency_quantiles, summarize
+    from ..campaign.summary import (
+        DEFAULT_BY,
+        format_text,
+        latency_quantiles,
+        layer_breakdown,
+        summarize,
+    )
 
     p = argparse.ArgumentParser(prog="rasflow campaign summary",
                                 description="Outcome rates (95%% Wilson intervals) and "
@@ -162,7 +168,7 @@ def summary_main(argv: Sequence[str]) -> int:
     try:
         s = summarize(args.dir, by)
         if args.html:
-            Path(args.html).write_text(render_html(s, latency_quantiles(args.dir)))
+            Path(args.html).write_text(render_html(s, latency_quantiles(args.dir), layer_breakdown(args.dir)))
     except StoreError as e:
         return _error(e)
     print(json.dumps(s, indent=2) if args.json else format_text(s))
