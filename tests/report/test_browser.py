@@ -87,3 +87,24 @@ def test_click_shows_the_decoded_event(report, tmp_path):
 def test_click_on_a_log_note_shows_its_lines(report, tmp_path):
     _, panel = _click(report, tmp_path, "document.querySelector('g.note')")
     assert "event severity: recoverable" in panel and "Error 0, type: recoverable" in panel
+
+
+def test_at_1400_px_no_run_is_hidden_behind_the_side_panel(report, tmp_path):
+    """Issue 18: the run's card (and its diagram, which scrolls inside it) ends left of the
+    fixed side panel."""
+    path, _ = report
+    probe = ("<script>var r=document.querySelector('.run').getBoundingClientRect(),"
+             "p=document.getElementById('panel').getBoundingClientRect();"
+             "document.body.setAttribute('data-probe', Math.round(r.right)+' '+Math.round(p.left));</script></body>")
+    page = tmp_path / "probe.html"
+    page.write_text(path.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = _chromium(tmp_path, "--window-size=1400,900", "--dump-dom", page.as_uri()).stdout
+    right, panel_left = map(int, re.search(r'data-probe="(\d+) (\d+)"', dom).groups())
+    assert 0 < right <= panel_left, (right, panel_left)
+
+
+def test_the_outcome_says_what_happened_in_hex(report, tmp_path):
+    path, _ = report
+    html = path.read_text(encoding="utf-8")
+    assert "<th>signals</th><td>" in html and "→ vm0:app si_addr 0x1000" in html
+    assert "{'" not in html.split("<script", 1)[0]

@@ -5,7 +5,8 @@ body{font-family:system-ui,sans-serif;margin:0;padding:12px 340px 12px 16px;colo
 h1{font-size:20px;margin:4px 0 12px}h2{font-size:17px;margin:4px 0}h3{font-size:14px;margin:14px 0 6px}
 .runs{display:grid;grid-auto-flow:column;grid-auto-columns:max-content;gap:16px;
  overflow-x:auto;align-items:start;padding-bottom:8px}
-.run{border:1px solid #ccc;border-radius:6px;padding:10px;min-width:0;background:#fcfcfc}
+.run{border:1px solid #ccc;border-radius:6px;padding:10px;min-width:0;background:#fcfcfc;
+ max-width:calc(100vw - 380px);box-sizing:border-box}
 .policy{display:inline-block;background:#e1d5f5;border-radius:3px;padding:1px 6px;font-size:12px}
 .diagram{overflow:auto;max-height:80vh;border:1px solid #ddd;background:#fff}
 svg.sequence .arrow,svg.sequence .note{cursor:pointer}

@@ -12,6 +12,7 @@ from .assets import CSS, JS
 from .labels import describe_fields, format_value, time_us
 from .lifelines import lifeline_of, lifelines
 from .sequence import MAX_ARROWS, render_svg, steps
+from .summary import summary_rows
 
 Verdict = tuple[str, Any, Any, bool]
 
@@ -67,18 +68,14 @@ def _verdicts(verdicts: Sequence[Verdict]) -> str:
             f'<th></th></tr>{rows}</table>')
 
 
-def _outcome(outcome: Mapping[str, Any]) -> str:
-    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_brief(k, v))}</td></tr>"
-                   for k, v in outcome.items() if k != "cper")
-    return f'<table class="outcome">{rows}</table>' if rows else ""
-
-
-def _brief(key: str, v: Any) -> str:
-    if isinstance(v, Mapping):
-        return ", ".join(f"{k}: {_brief(str(k), x)}" for k, x in v.items()) or "—"
-    if isinstance(v, list | tuple):
-        return "; ".join(_brief(key, x) for x in v) or "—"
-    return "—" if v is None else format_value(key, v)
+def _outcome(run: ReportRun) -> str:
+    """What happened (report.summary): the fault and its addresses, the signals, who
+    survived, the pages, the CPER records, containment, exposure, the verdicts."""
+    if not run.outcome:
+        return ""
+    rows = "".join(f"<tr><th>{escape(head)}</th><td>{escape(text)}</td></tr>"
+                   for head, text in summary_rows(run.events, run.outcome, run.verdicts))
+    return f'<table class="outcome">{rows}</table>'
 
 
 def tree(obj: Any, name: str = "record", *, open_: bool = False) -> str:
@@ -179,7 +176,7 @@ def _containment_compare(runs: Sequence[ReportRun]) -> str:
 def _run(run: ReportRun, i: int, max_arrows: int) -> str:
     return (f'<section class="run" id="run{i}-section"><h2>{escape(run.title)} '
             f'<span class="policy">{escape(run.policy)}</span></h2>'
-            f"{_outcome(run.outcome)}{containment_bar(run.outcome)}"
+            f"{_outcome(run)}{containment_bar(run.outcome)}"
             f"{_diagram(run, i, max_arrows)}"
             f"<h3>Verdicts</h3>{_verdicts(run.verdicts)}{_cper(run.outcome)}"
             f"{_logs(run.events)}</section>")

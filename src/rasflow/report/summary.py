@@ -14,13 +14,14 @@ from .labels import time_us
 # mm/memory-failure.c action_result(): enum mf_result
 MF_RESULTS = {0: "Ignored", 1: "Failed", 2: "Delayed", 3: "Recovered"}
 _WIDTH = 10
+Row = tuple[str, str]  # (what, text): "fault", "memory-ue at 1.400 µs on vm0:app: VA ... → PA ..."
 
 
-def _line(head: str, text: str) -> str:
-    return f"{head:<{_WIDTH}} {text}"
+def _line(head: str, text: str) -> Row:
+    return head, text
 
 
-def _fault_lines(events: Sequence[Any], t0: int) -> list[str]:
+def _fault_lines(events: Sequence[Any], t0: int) -> list[Row]:
     """One line per injected fault: kind, target and every address it has (VA, IPA, PA)."""
     out = []
     pas = [ev.fields.get("pa") for ev in events if ev.name == "inject"]
@@ -38,7 +39,7 @@ def _fault_lines(events: Sequence[Any], t0: int) -> list[str]:
     return out or [_line("fault", "none injected")]
 
 
-def _signal_lines(signals: Sequence[Mapping[str, Any]], t0: int) -> list[str]:
+def _signal_lines(signals: Sequence[Mapping[str, Any]], t0: int) -> list[Row]:
     out = []
     for s in signals:
         addr = s.get("si_addr")
@@ -83,20 +84,27 @@ def _exposure(e: Any) -> str:
     return f"{e.get('what', '?')} to {e.get('to', '?')}{where}"
 
 
-def summary_lines(title: str, events: Sequence[Any], outcome: Mapping[str, Any],
-                  verdicts: Sequence[tuple[str, Any, Any, bool]]) -> list[str]:
-    """The run's answer to "what happened", a dozen lines."""
+def summary_rows(events: Sequence[Any], outcome: Mapping[str, Any],
+                 verdicts: Sequence[tuple[str, Any, Any, bool]]) -> list[Row]:
+    """The run's answer to "what happened", a dozen (what, text) rows; a row whose what is
+    empty continues the one before (a second fault or signal)."""
     t0 = events[0].time if events else 0
     cper = {who: len(recs or ()) for who, recs in (outcome.get("cper") or {}).items()}
     exposed = outcome.get("exposed") or []
     failed = [name for name, _, _, ok in verdicts if not ok]
-    lines = [title, *_fault_lines(events, t0), *_signal_lines(outcome.get("signals") or [], t0),
-             _line("outcome", _states(outcome)), _line("pages", _pages(outcome)),
-             _line("CPER", " · ".join(f"{who} {n}" for who, n in cper.items()) or "none"),
-             _line("contained", _containment(outcome)),
-             _line("exposed", " · ".join(map(_exposure, exposed)) if exposed else "none")]
+    rows = [*_fault_lines(events, t0), *_signal_lines(outcome.get("signals") or [], t0),
+            _line("outcome", _states(outcome)), _line("pages", _pages(outcome)),
+            _line("CPER", " · ".join(f"{who} {n}" for who, n in cper.items()) or "none"),
+            _line("contained", _containment(outcome)),
+            _line("exposed", " · ".join(map(_exposure, exposed)) if exposed else "none")]
     if verdicts:
         held = len(verdicts) - len(failed)
-        lines.append(_line("verdicts", f"{held} of {len(verdicts)} hold"
-                                       + (f"; failed: {', '.join(failed)}" if failed else "")))
-    return lines
+        rows.append(_line("verdicts", f"{held} of {len(verdicts)} hold"
+                                      + (f"; failed: {', '.join(failed)}" if failed else "")))
+    return rows
+
+
+def summary_lines(title: str, events: Sequence[Any], outcome: Mapping[str, Any],
+                  verdicts: Sequence[tuple[str, Any, Any, bool]]) -> list[str]:
+    """The title, then summary_rows as aligned text lines."""
+    return [title, *(f"{head:<{_WIDTH}} {text}" for head, text in summary_rows(events, outcome, verdicts))]
