@@ -108,3 +108,30 @@ def test_the_outcome_says_what_happened_in_hex(report, tmp_path):
     html = path.read_text(encoding="utf-8")
     assert "<th>signals</th><td>" in html and "→ vm0:app si_addr 0x1000" in html
     assert "{'" not in html.split("<script", 1)[0]
+
+
+def test_every_interface_crossing_of_a_run_has_its_arrow(tmp_path):
+    """Issue 18: each crossing the model names (an ioctl from the VMM into KVM, KVM_SET_ONE_REG
+    for the SEA injection among them; the VMM's CPER into guest RAM; each signal to its task)
+    is an arrow from that end to that end in the page Chromium renders, even where the
+    lifeline does not change (back-to-back ioctls); the hurt process has a lifeline."""
+    from rasflow.scenario.runner import run
+
+    r = run("guest-ue-ar")
+    events = list(r.events)
+    path = tmp_path / "run.html"
+    path.write_text(render_html([ReportRun("guest-ue-ar", "upstream", events, r.outcome.to_dict(), r.verdicts)]),
+                    encoding="utf-8")
+    dom = _chromium(tmp_path, "--dump-dom", path.as_uri()).stdout
+    arrows = {int(m.group(1)): (m.group(2), m.group(3)) for m in re.finditer(
+        r'<g class="arrow" data-event="(\d+)" tabindex="0" data-from="([^"]*)" data-to="([^"]*)"', dom)}
+    named = {i: e for i, e in enumerate(events) if "from" in e.fields or "to" in e.fields}
+    assert len(named) > 20
+    for i, e in named.items():
+        own = e.component
+        want = (e.fields.get("from", own), e.fields.get("to", own))
+        assert arrows.get(i) == want, (i, e.name, e.fields.get("cmd"), want, arrows.get(i))
+    cmds = [e.fields.get("cmd") for e in named.values()]
+    assert cmds.count("KVM_SET_ONE_REG") >= 2  # back to back on KVM's lifeline, each its own arrow
+    assert ("vmm:vm0", "guest:vm0") in arrows.values() and ("guest:vm0", "vm0:app") in arrows.values()
+    assert 'data-name="vm0:app"' in dom

@@ -93,6 +93,7 @@ class Kernel(Syscalls, Component):
         t.mce_kill = leader.mce_kill  # copy_process() keeps PF_MCE_PROCESS / PF_MCE_EARLY
         t.group = leader.group
         t.group.append(t)
+        t.lifeline = leader.lifeline
         return t
 
     def start_user(self, task: Task, program) -> None:

@@ -63,8 +63,14 @@ class KvmDev:
             ret = k.host.install_fd(task, vm, "kvm-vm")
         else:
             ret = -ENOTTY
-        k.trace("kvm_ioctl", pid=task.pid, cmd=uapi.IOCTLS.get(cmd) or hex(cmd), arg=arg, ret=ret)
+        k.trace("kvm_ioctl", pid=task.pid, cmd=uapi.IOCTLS.get(cmd) or hex(cmd), arg=arg, ret=ret, **_caller(task))
         return ret
+
+
+def _caller(task) -> dict[str, str]:
+    """The crossing an ioctl is: from the calling task's lifeline into KVM (none for a task
+    its creator did not name)."""
+    return {} if task.lifeline is None else {"from": task.lifeline}
 
 
 class KvmVm:
@@ -108,7 +114,7 @@ class KvmVm:
         else:
             ret = -ENOTTY
         k.trace("kvm_vm_ioctl", vm=self.name, cmd=uapi.IOCTLS.get(cmd) or hex(cmd),
-                arg=decoded if decoded is not None else arg, ret=ret)
+                arg=decoded if decoded is not None else arg, ret=ret, **_caller(task))
         return ret
 
 
@@ -149,11 +155,11 @@ class VcpuFile:
         v = self.vcpu
         if cmd == KVM_SET_ONE_REG or cmd == KVM_GET_ONE_REG:  # the most frequent
             ret, out, decoded = kvm_arm_one_reg(v, cmd == KVM_SET_ONE_REG, *arg)
-            v.trace("kvm_vcpu_ioctl", cmd=IOCTLS[cmd], pid=task.pid, arg=decoded, ret=ret)
+            v.trace("kvm_vcpu_ioctl", cmd=IOCTLS[cmd], pid=task.pid, arg=decoded, ret=ret, **_caller(task))
             return ret if out is None else (ret, out)
         name = IOCTLS.get(cmd) or hex(cmd)
         if cmd == KVM_RUN:
-            v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid)
+            v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, **_caller(task))
             if not v.initialized:
                 return -ENOEXEC
             return kvm_arch_vcpu_ioctl_run(v)
@@ -168,7 +174,7 @@ class VcpuFile:
             ret, out, decoded = kvm_arm_vcpu_get_events(v)
         else:
             ret = -ENOTTY
-        v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret)
+        v.trace("kvm_vcpu_ioctl", cmd=name, pid=task.pid, arg=decoded, ret=ret, **_caller(task))
         return ret if out is None else (ret, out)
 
 

@@ -66,8 +66,10 @@ def lifelines(events: Iterable[Any]) -> list[Lifeline]:
     first: dict[str, int] = {HW: -2, HOST: -1}
     lines = {HW: lifeline_of("machine"), HOST: lifeline_of(HOST)}
     for i, ev in enumerate(events):
-        line = lifeline_of(ev.component)
-        if line.key not in lines:
-            lines[line.key] = line
-            first[line.key] = i
+        ends = [ev.component] + [ev.fields[k] for k in ("from", "to") if isinstance(ev.fields.get(k), str)]
+        for component in ends:  # a crossing's other end (the task a signal goes to) is a lifeline too
+            line = lifeline_of(component)
+            if line.key not in lines:
+                lines[line.key] = line
+                first[line.key] = i
     return sorted(lines.values(), key=lambda ln: _rank(ln, first))

@@ -37,13 +37,14 @@ def _detail(ev: Any) -> str:
 
 
 def crossings(events: Sequence[Any]) -> list[Step]:
-    """Arrows: each event whose lifeline differs from the previous (non-printk) event's.
-
-    The label names the interface crossed: the outbound interface event that left the
-    lifeline just before (the exception entry that took the CPU into the firmware, the
-    signal the kernel sent), else the entering event's if it is an interface (an ioctl, an
-    ERET…), else an earlier outbound event on the lifeline left, else the entering event's
-    name."""
+    """Arrows. An event that names the crossing it is (``from`` and/or ``to``, set by the
+    model code that crosses: an ioctl from its caller into KVM, a signal to its task, the
+    VMM's CPER into guest RAM) is an arrow between those lifelines, every time. Otherwise
+    an arrow is each event whose lifeline differs from the previous (non-printk) event's,
+    labelled with the interface crossed: the outbound interface event that left the
+    lifeline just before (the exception entry that took the CPU into the firmware), else
+    the entering event's if it is an interface (an ERET…), else an earlier outbound event
+    on the lifeline left, else the entering event's name."""
     return [s for s in steps(events, max_arrows=None) if s.kind == "arrow"]
 
 
@@ -64,6 +65,15 @@ def steps(events: Sequence[Any], max_arrows: int | None = MAX_ARROWS) -> list[St
             else:
                 out.append(Step("note", ev.time, None, key, line, i, line))
             continue
+        explicit = _ends(ev.fields)
+        if explicit is not None:
+            src, dst = explicit
+            src, dst = src or key, dst or key
+            if src != dst:
+                out.append(Step("arrow", ev.time, src, dst, event_label(ev.name, ev.fields), i, _detail(ev)))
+            last_out = None
+            prev, last = key, i
+            continue
         if prev is not None and key != prev:
             shown = i
             if last_out is not None and (last_out == last or not is_interface(ev.name)):
@@ -76,6 +86,14 @@ def steps(events: Sequence[Any], max_arrows: int | None = MAX_ARROWS) -> list[St
             last_out = i
         prev, last = key, i
     return _cap(out, max_arrows) if max_arrows is not None else out
+
+
+def _ends(fields: Any) -> tuple[str | None, str | None] | None:
+    """(from, to) of an event that names the crossing it is, else None."""
+    src, dst = fields.get("from"), fields.get("to")
+    if not isinstance(src, str) and not isinstance(dst, str):
+        return None
+    return (src if isinstance(src, str) else None, dst if isinstance(dst, str) else None)
 
 
 def _n(note: Step) -> int:

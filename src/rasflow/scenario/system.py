@@ -75,6 +75,7 @@ class System:
                        reserved=(vmm.tables_region,), sysctl=_sysctl(early_kill, recovery),
                        ras_agent=pol.guest_agent)
         vm.view.kernel = guest
+        vmm.guest_lifeline = guest.name
         self.vmms[name], self.guests[name] = vmm, guest
         self.tasks[f"vmm:{name}"] = (self.host, vmm.task)
         return guest
@@ -85,6 +86,7 @@ class System:
                     program: tuple = (), start: int = 0):
         k = self.kernel(kernel)
         task = k.spawn(name, cpu=cpu)
+        task.lifeline = f"{kernel}:{name}"
         shared = self.tasks[f"{kernel}:{share}"][1] if share else None
         k.sys_mmap(task, va, memory, state=page, shared_with=shared)
         task.mce_kill = MCE_KILL[mce_kill]

@@ -66,6 +66,8 @@ class Vmm(Component):
         self.ram_size, self.ipa_base, self.hva_base = ram_size, ipa_base, hva_base
         self.hugepages = hugepages  # -mem-path /dev/hugepages: guest RAM in 2 MiB folios
         self.task = host.spawn("qemu-system-aar", cpu=cpu)
+        self.task.lifeline = self.name  # its ioctls and the signals it gets cross from/to "vmm:NAME"
+        self.guest_lifeline: str | None = None  # the guest kernel's, set by whoever boots it
         # qemu_init_sigbus() (system/cpus.c), before any vCPU thread: early kill for the whole
         # process, so an action-optional error in guest RAM reaches QEMU at once
         host.sys_prctl(self.task, PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY)

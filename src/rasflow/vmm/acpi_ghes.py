@@ -44,7 +44,10 @@ class AcpiGhes:
         vmm.write_guest(ack_gpa, bytes(8))
         block = self.hw_errors.block_address(source_id)
         vmm.write_guest(block, data)
-        vmm.trace("cper_record", source_id=source_id, gpa=block, estatus=data)
+        if vmm.guest_lifeline is None:
+            vmm.trace("cper_record", source_id=source_id, gpa=block, estatus=data)
+        else:  # the crossing: the VMM -> guest RAM the guest kernel reads
+            vmm.trace("cper_record", source_id=source_id, gpa=block, estatus=data, to=vmm.guest_lifeline)
         return 0
 
     def inject_ghes_v2_error(self, cper_b64: str) -> dict:

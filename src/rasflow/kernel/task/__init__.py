@@ -58,6 +58,9 @@ class Task:
     poisoned: set[int] = field(default_factory=set)  # VA pages whose pte is a hwpoison entry
     kick: Callable[[], Any] | None = None  # set while in guest mode: kvm_vcpu_kick()
     group: list[Task] = field(default_factory=list)  # the thread group (shares mm, files)
+    # the name its creator gives it in traces ("vm0:app", "vmm:vm0"): interface crossings
+    # into and out of the task (a signal, an ioctl) name it as their other end
+    lifeline: str | None = None
 
     def __post_init__(self) -> None:
         self.group.append(self)
@@ -83,9 +86,11 @@ def force_sig_info(kernel, task: Task, info: SigInfo) -> None:
     """Queue a signal (force: it cannot be blocked); delivered on return to user."""
     task.pending.append(info)
     engine = kernel.engine  # kernel.trace(...), inline: once per signal
-    engine.trace.emit(engine.now, kernel.name, "signal_generate",
-                      {"pid": task.pid, "comm": task.comm, "sig": info.si_signo,
-                       "code": info.si_code, "addr": info.si_addr, "addr_lsb": info.si_addr_lsb})
+    fields = {"pid": task.pid, "comm": task.comm, "sig": info.si_signo,
+              "code": info.si_code, "addr": info.si_addr, "addr_lsb": info.si_addr_lsb}
+    if task.lifeline is not None:  # the crossing: kernel -> the task
+        fields["to"] = task.lifeline
+    engine.trace.emit(engine.now, kernel.name, "signal_generate", fields)
     if task.kick is not None:  # signal_wake_up(): a vCPU in guest mode is kicked out
         task.kick()
 
