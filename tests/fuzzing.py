@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rasflow.data import sample
 from rasflow.formats import FormatError
 from vectors import vector_files
 
@@ -153,7 +154,7 @@ def records() -> list[Any]:
     from interop.blockgen import blocks
     from rasflow.formats import cper
 
-    out: list[Any] = [cper.decode((Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes())]
+    out: list[Any] = [cper.decode(sample())]
     for b in [p.read_bytes() for p in sorted((HERE / "interop" / "vectors").glob("*/*.estatus.bin"))] + blocks(7, 24):
         try:
             out.append(cper.decode(b))

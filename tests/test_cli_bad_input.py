@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from rasflow.data import sample
 from rasflow.formats import cper
 from rasflow.formats.acpi.qemu import qemu_virt_hest
 
-SAMPLE = (Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes()
+SAMPLE = sample()
 BUILTIN = Path(cper.__file__).parents[2] / "scenario" / "builtin"
 SCENARIO = (BUILTIN / "corrected-polled.toml").read_text()
 HEST = qemu_virt_hest(0x43FE0000)[0].encode()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from rasflow.data import sample
 from rasflow.formats import acpi, cper
 from rasflow.formats.acpi.hest_sources import GhesV2
 from rasflow.formats.cper.memory import CperSecMemErr
@@ -248,7 +248,7 @@ def test_xxd_and_od_dumps_read_back_the_bytes(argv, tmp_path):
     end offset line included)."""
     if shutil.which(argv[0]) is None:
         pytest.skip(f"{argv[0]} not installed")
-    data = (Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes()
+    data = sample()
     (tmp_path / "r.cper").write_bytes(data)
     text = subprocess.run([*argv, str(tmp_path / "r.cper")], capture_output=True, check=True).stdout
     res = read_acpidump(text)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rasflow.data import sample
 from rasflow.formats import cper
 from rasflow.formats.cper import guids as g
 from rasflow.formats.cper.sections import RawSection
@@ -211,7 +212,7 @@ def test_claims_in_the_text_are_not_memory_and_cut_values_are_problems():
 def _sample_log() -> list[str]:
     """The kernel's lines for the packaged sample record (an ARM processor error with a
     cache error info and an AArch64 EL1 register context)."""
-    rec = cper.decode((Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes())
+    rec = cper.decode(sample())
     return write_dmesg([rec]).splitlines()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from rasflow.data import sample
 from rasflow.formats import cper
 from rasflow.formats.cper.arm import CperSecProcArm
 from rasflow.formats.cper.sections import RawSection
@@ -327,14 +328,10 @@ def test_what_a_row_cannot_hold_is_said():
     from rasflow.formats.cper.pcie import CperSecPcie
 
     notes: list[str] = []
-    arm = cper.decode(fuzz_sample()).sections[1].body
+    arm = cper.decode(sample()).sections[1].body
     rd.write_rasdaemon([cper.build_record([arm, CperSecPcie(validation_bits=1)], error_severity=0)], notes=notes)
     assert any("arm_event stores no MIDR" in n for n in notes)
     assert any("traces no aer_event" in n for n in notes)
-
-
-def fuzz_sample() -> bytes:
-    return (Path(cper.__file__).parents[2] / "data" / "sample.cper").read_bytes()
 
 
 def test_real_ras_mc_ctl_shows_rank_row_and_bank(installed_db):

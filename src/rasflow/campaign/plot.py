@@ -9,6 +9,7 @@ import io
 from html import escape
 from typing import Any
 
+from ..report.html import LAYER_COLOURS  # the run report's containment-bar colours
 from .row import OUTCOMES
 from .summary import format_ns
 
@@ -16,8 +17,6 @@ COLOURS = {"error": "#000000", "host-panic": "#b2182b", "vm-lost": "#ef8a62",
            "killed": "#d6604d", "signalled": "#4393c3", "logged": "#2166ac",
            "silent": "#878787"}
 LINE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
-LAYER_COLOURS = {"firmware": "#8e6c8a", "host kernel": "#4e79a7", "KVM": "#f28e2b", "VMM": "#e15759",
-                 "guest": "#59a14f", "waiting": "#bab0ac"}  # as the run report's containment bars
 
 
 def _pyplot():

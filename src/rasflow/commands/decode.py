@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
+from ..data import sample
 from ..formats.errors import FormatError
 from .common import UserError, fail, looks_like_text, read_raw, text_to_bytes
 
@@ -52,7 +52,7 @@ def main(argv: Sequence[str]) -> int:
     sources: list[tuple[str, bytes]] = []
     try:
         if args.sample:
-            sources.append(("sample.cper", resources.files("rasflow.data").joinpath("sample.cper").read_bytes()))
+            sources.append(("sample.cper", sample()))
         for name in args.inputs:
             if name != "-" and Path(name).is_dir():
                 return _tables_dir(name, fmt, args)

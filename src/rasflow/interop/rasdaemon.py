@@ -331,13 +331,17 @@ def read_db(data: bytes, *, source: str = "") -> RasdaemonResult:
     return res
 
 
+# table -> column -> SQLite type (both arm_event schemas' columns)
+_SQL_TYPES = {t: dict(cols + ARM_V068) for t, cols in TABLES.items()}
+
+
 def _row(res: RasdaemonResult, pre: str, table: str, row: dict[str, Any]) -> Any:
     """One row into ``res``: u64 columns unsigned, its section rebuilt; skipped with the
     reason when it cannot be."""
     row = {c: (v + (1 << 64) if c in U64 and isinstance(v, int) and v < 0 else v) for c, v in row.items()}
     rid = row.pop("id")
     where = f"{table}[id={rid}]"
-    sql = dict(TABLES[table] + ARM_V068)
+    sql = _SQL_TYPES[table]
     wrong = next((c for c, v in row.items() if v is not None and not isinstance(v, _PY[sql[c]])), None)
     if wrong is not None:
         res.skipped.append(Skipped(pre + f"{where}.{wrong}", f"a {sql[wrong]} column holds "

@@ -8,17 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..formats.linux.mm import action_name
 from ..formats.linux.siginfo import SIGNALS
 from .labels import time_us
 
-# mm/memory-failure.c action_result(): enum mf_result
-MF_RESULTS = {0: "Ignored", 1: "Failed", 2: "Delayed", 3: "Recovered"}
 _WIDTH = 10
 Row = tuple[str, str]  # (what, text): "fault", "memory-ue at 1.400 µs on vm0:app: VA ... → PA ..."
-
-
-def _line(head: str, text: str) -> Row:
-    return head, text
 
 
 def _fault_lines(events: Sequence[Any], t0: int) -> list[Row]:
@@ -34,9 +29,9 @@ def _fault_lines(events: Sequence[Any], t0: int) -> list[Row]:
         target = str(f.get("target", ""))
         if "va" in f:  # "vm0:app:0x10000040": the process; its VA follows
             target = target.rsplit(":", 1)[0]
-        out.append(_line("fault" if not out else "", f"{f.get('kind', '?')} at {time_us(ev.time, t0)}"
+        out.append(("fault" if not out else "", f"{f.get('kind', '?')} at {time_us(ev.time, t0)}"
                           f"{f' on {target}' if target else ''}" + (f": {' → '.join(addrs)}" if addrs else "")))
-    return out or [_line("fault", "none injected")]
+    return out or [("fault", "none injected")]
 
 
 def _signal_lines(signals: Sequence[Mapping[str, Any]], t0: int) -> list[Row]:
@@ -44,11 +39,11 @@ def _signal_lines(signals: Sequence[Mapping[str, Any]], t0: int) -> list[Row]:
     for s in signals:
         addr = s.get("si_addr")
         where = f" si_addr {addr:#x}" if isinstance(addr, int) else ""
-        out.append(_line("signals" if not out else "",
+        out.append(("signals" if not out else "",
                          f"{time_us(s.get('time', t0), t0):>12}  "
                          f"{s.get('signal') or SIGNALS.get(s.get('signo'), s.get('signo'))} "
                          f"{s.get('si_code', '')} → {s.get('target', '?')}{where}"))
-    return out or [_line("signals", "none")]
+    return out or [("signals", "none")]
 
 
 def _states(outcome: Mapping[str, Any]) -> str:
@@ -62,7 +57,7 @@ def _pages(outcome: Mapping[str, Any]) -> str:
     parts = []
     for who, pages in (outcome.get("pages") or {}).items():
         for p in pages or ():
-            result = MF_RESULTS.get(p.get("result"), p.get("result"))
+            result = action_name(p["result"]) if isinstance(p.get("result"), int) else p.get("result")
             parts.append(f"{who} pfn {p.get('pfn', 0):#x} {p.get('type', '')}: {result}")
     return " · ".join(parts) or "none poisoned"
 
@@ -93,13 +88,13 @@ def summary_rows(events: Sequence[Any], outcome: Mapping[str, Any],
     exposed = outcome.get("exposed") or []
     failed = [name for name, _, _, ok in verdicts if not ok]
     rows = [*_fault_lines(events, t0), *_signal_lines(outcome.get("signals") or [], t0),
-            _line("outcome", _states(outcome)), _line("pages", _pages(outcome)),
-            _line("CPER", " · ".join(f"{who} {n}" for who, n in cper.items()) or "none"),
-            _line("contained", _containment(outcome)),
-            _line("exposed", " · ".join(map(_exposure, exposed)) if exposed else "none")]
+            ("outcome", _states(outcome)), ("pages", _pages(outcome)),
+            ("CPER", " · ".join(f"{who} {n}" for who, n in cper.items()) or "none"),
+            ("contained", _containment(outcome)),
+            ("exposed", " · ".join(map(_exposure, exposed)) if exposed else "none")]
     if verdicts:
         held = len(verdicts) - len(failed)
-        rows.append(_line("verdicts", f"{held} of {len(verdicts)} hold"
+        rows.append(("verdicts", f"{held} of {len(verdicts)} hold"
                                       + (f"; failed: {', '.join(failed)}" if failed else "")))
     return rows
 
